@@ -1,0 +1,5 @@
+import sys
+
+from warrantykit.cli import main
+
+sys.exit(main())

@@ -1,0 +1,70 @@
+"""``warrantykit check PATH...``: validate policies for CI.
+
+Exit 0 when every policy is valid, 1 when any is invalid, 2 on usage errors
+(no such file). ``--format github`` prints ``::error file=…,line=…::``
+annotations for GitHub Actions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from warrantykit.cli.common import expand_paths, print_problems, problem_json
+from warrantykit.engine.compiled import load_policy
+from warrantykit.errors import PolicyError, Problem
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "check", help="validate policy files (exit 1 if any is invalid)"
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or globs")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        files = list(expand_paths(args.paths))
+    except FileNotFoundError as exc:
+        print(f"warrantykit check: no such file or folder: {exc.args[0]}", file=sys.stderr)
+        return 2
+    results: list[dict[str, Any]] = []
+    failed = 0
+    for path in files:
+        problems: list[Problem] = []
+        summary: dict[str, Any] = {"file": str(path)}
+        try:
+            policy = load_policy(path)
+            doc = policy.document
+            summary.update(
+                id=doc.id,
+                version=doc.version,
+                content_hash=policy.content_hash,
+                terms=len(doc.terms),
+                exclusions=len(doc.exclusions),
+                remedies=len(doc.remedies),
+                metrics=len(doc.sla.metrics) if doc.sla else 0,
+                schedule=len(doc.schedule),
+            )
+        except PolicyError as exc:
+            problems = list(exc.problems)
+            failed += 1
+        summary["valid"] = not problems
+        summary["problems"] = [problem_json(p) for p in problems]
+        results.append(summary)
+        if args.format == "json":
+            continue
+        if problems:
+            print_problems(problems, args.format)
+        elif args.format == "text":
+            print(f"ok  {path}  ({summary['id']} {summary['version']})")
+    if args.format == "json":
+        json.dump({"valid": failed == 0, "files": results}, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    elif args.format == "text":
+        print(f"{len(files) - failed} of {len(files)} policies valid")
+    return 1 if failed else 0

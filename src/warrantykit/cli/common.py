@@ -1,0 +1,95 @@
+"""Helpers shared by the sub-commands: input files, output formats."""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from warrantykit.errors import FactsError, Problem
+
+__all__ = ["expand_paths", "read_data", "print_problems", "is_policy_file"]
+
+SKIP_SUFFIXES = (".cases.yaml", ".cases.yml", ".inc.yaml", ".inc.yml")
+
+
+def is_policy_file(path: Path) -> bool:
+    """A ``.yaml``/``.yml`` file that is not a case file or an include fragment."""
+    name = path.name
+    return name.endswith((".yaml", ".yml")) and not name.endswith(SKIP_SUFFIXES)
+
+
+def expand_paths(items: Iterable[str]) -> Iterator[Path]:
+    """Files, folders (recursively) and globs -> policy files, sorted, without duplicates."""
+    seen: set[Path] = set()
+    for item in items:
+        matches = sorted(glob.glob(item, recursive=True)) if glob.has_magic(item) else [item]
+        if not matches:
+            raise FileNotFoundError(item)
+        for match in matches:
+            path = Path(match)
+            if path.is_dir():
+                found = sorted(p for p in path.rglob("*") if p.is_file() and is_policy_file(p))
+            elif path.exists():
+                found = [path]
+            else:
+                raise FileNotFoundError(item)
+            for f in found:
+                if f not in seen:
+                    seen.add(f)
+                    yield f
+
+
+def read_data(name: str) -> Any:
+    """Facts from a .json/.yaml file or ``-`` (stdin, JSON or YAML)."""
+    if name == "-":
+        text = sys.stdin.read()
+        label = "<stdin>"
+    else:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise FactsError(Problem(message=f"cannot read: {exc.strerror}", file=name)) from None
+        label = name
+    try:
+        if name.endswith(".json"):
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise FactsError(Problem(message=f"cannot parse: {exc}", file=label)) from None
+
+
+def _escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def print_problems(problems: Iterable[Problem], fmt: str) -> None:
+    """Print problems as text lines, GitHub annotations (json is handled by callers)."""
+    for p in problems:
+        if fmt == "github":
+            props = [f"file={p.file}"] if p.file else []
+            if p.line is not None:
+                props.append(f"line={p.line}")
+            if p.column is not None:
+                props.append(f"col={p.column}")
+            props.append(f"title={p.code}")
+            field = f"{p.path}: " if p.path else ""
+            print(f"::error {','.join(props)}::{_escape(field + p.message)}")
+        else:
+            print(str(p))
+
+
+def problem_json(p: Problem) -> dict[str, Any]:
+    return {
+        "file": p.file,
+        "line": p.line,
+        "column": p.column,
+        "path": p.path,
+        "code": p.code,
+        "message": p.message,
+    }

@@ -1,0 +1,1 @@
+"""Evaluation engine: date arithmetic, season calendars and rule evaluation."""
