@@ -75,6 +75,12 @@ def _rule_sources(loaded: LoadedDocument) -> dict[str, RuleSource]:
         for i, rule in enumerate(getattr(doc, section)):
             origin = loaded.locations.locate((section, i))
             out[rule.id] = RuleSource(origin.file if origin else None, origin.line if origin else None)
+    for situation in ("covered", "excluded", "expired"):
+        for line in getattr(doc.costs, situation):
+            origin = loaded.locations.locate(("costs", situation, line.value))
+            out[f"costs.{situation}.{line.value}"] = RuleSource(
+                origin.file if origin else None, origin.line if origin else None
+            )
     if doc.sla is not None:
         for i, metric in enumerate(doc.sla.metrics):
             origin = loaded.locations.locate(("sla", "metrics", i))
