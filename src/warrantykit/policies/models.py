@@ -90,6 +90,15 @@ def _check_timezone(value: str) -> str:
     return value
 
 
+def _clause_text(value: Any) -> Any:
+    if isinstance(value, bool) or isinstance(value, int | float):
+        raise ValueError(
+            f"clause {value!r} was read as a number; quote it (clause: \"{value}\") so that "
+            f"e.g. 2.10 is not read as 2.1"
+        )
+    return value
+
+
 class Rule(Model):
     """Fields shared by every rule: a stable id and the clause it encodes."""
 
@@ -99,6 +108,11 @@ class Rule(Model):
         description="Clause of the signed document this rule encodes, e.g. '四.2' or 'Art. 11'.",
     )
     text: str | None = Field(None, description="The clause's own words (verbatim where possible).")
+
+    @field_validator("clause", mode="before")
+    @classmethod
+    def _clause(cls, value: Any) -> Any:
+        return _clause_text(value)
 
 
 # ---------------------------------------------------------------- identity
@@ -372,8 +386,9 @@ class CostRule(Model):
     For a customer-paid line the basis says the price: ``at_cost``,
     ``contract_price_cap`` (at most the contract unit price, C4), ``list_price``,
     ``market_price`` (C5), ``percent_of_price`` (e.g. 15 % of the software price,
-    P12/C6), ``discount`` (``percent`` off the list price, C7), or ``cap`` (at most
-    ``cap``). ``vendor_share`` splits a line (the vendor pays that percent,
+    P12/C6), ``discount`` (``percent`` off the list price, C7), ``cap`` (at most
+    ``cap``), or ``by_agreement`` (charged, at a price the letter leaves to be
+    agreed: no amount is ever computed). ``vendor_share`` splits a line (the vendor pays that percent,
     the customer the rest at ``basis``).
     """
 
@@ -389,6 +404,7 @@ class CostRule(Model):
         "percent_of_price",
         "discount",
         "cap",
+        "by_agreement",
     ] = "free"
     percent: PERCENT | None = None
     of: Literal["asset_price", "software_price", "line_price"] | None = Field(
