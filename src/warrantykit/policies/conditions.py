@@ -73,11 +73,13 @@ class Condition(BaseModel):
     def _reject_floats(cls, value: Any) -> Any:
         if isinstance(value, dict):
             for key, item in value.items():
-                if isinstance(item, float):
-                    raise ValueError(
-                        f"'{key}' is the float {item!r}; write exact numbers "
-                        f"(integers, or quoted decimals)"
-                    )
+                items = item if isinstance(item, list | tuple) else [item]
+                for one in items:
+                    if isinstance(one, float):
+                        raise ValueError(
+                            f"'{key}' holds the float {one!r}; write exact numbers "
+                            f"(integers, or quoted decimals)"
+                        )
         return value
 
     @model_validator(mode="after")
@@ -106,6 +108,17 @@ class Condition(BaseModel):
                     + (f"; found {', '.join(ops)}" if ops else "")
                 )
         return self
+
+    def __eq__(self, other: object) -> bool:
+        # Which operator a leaf has is recorded by which fields were given, not by
+        # their values (``eq: null`` and ``ne: null`` hold the same values), so
+        # equality compares the operators too.
+        if not isinstance(other, Condition):
+            return NotImplemented
+        return super().__eq__(other) and self.operators() == other.operators()
+
+    def __hash__(self) -> int:
+        return hash((*self.__dict__.values(), *self.operators()))
 
     def _branch(self, name: str) -> object:
         return {"all": self.all_, "any": self.any_, "not": self.not_}[name]

@@ -22,6 +22,7 @@ Structure of a policy::
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from datetime import date, time
 from decimal import Decimal
@@ -81,7 +82,7 @@ class Model(BaseModel):
 def _check_timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder such as 'Asia'
         import difflib
 
         close = difflib.get_close_matches(value, sorted(available_timezones()), n=1)
@@ -123,7 +124,7 @@ class Source(Model):
 
     name: str
     document: str | None = Field(None, description="File or section, e.g. 'seeds/000 篇二'.")
-    date: Annotated[date, Field(description="Date of the document.")] | None = None
+    date_: dt.date | None = Field(None, alias="date", description="Date of the document.")
     parties: tuple[str, ...] = ()
     url: str | None = None
     note: str | None = None
@@ -386,8 +387,8 @@ class CostRule(Model):
     For a customer-paid line the basis says the price: ``at_cost``,
     ``contract_price_cap`` (at most the contract unit price, C4), ``list_price``,
     ``market_price`` (C5), ``percent_of_price`` (e.g. 15 % of the software price,
-    P12/C6), ``discount`` (``percent`` off the list price, C7), ``cap`` (at most
-    ``cap``), or ``by_agreement`` (charged, at a price the letter leaves to be
+    P12/C6), ``discount`` (``percent`` off the list price, C7), ``cap`` (the line
+    price, but at most ``cap`` or at most ``percent`` of ``of``: "不超过15%"), or ``by_agreement`` (charged, at a price the letter leaves to be
     agreed: no amount is ever computed). ``vendor_share`` splits a line (the vendor pays that percent,
     the customer the rest at ``basis``).
     """
@@ -442,9 +443,15 @@ class CostRule(Model):
             raise ValueError(f"basis '{self.basis}' needs 'percent'")
         if self.basis == "percent_of_price" and self.of is None:
             raise ValueError("basis 'percent_of_price' needs 'of'")
-        if self.basis == "cap" and self.cap is None:
-            raise ValueError("basis 'cap' needs 'cap'")
-        if self.percent is not None and self.basis not in ("percent_of_price", "discount"):
+        if self.basis == "cap":
+            by_amount = self.cap is not None
+            by_percent = self.percent is not None and self.of is not None
+            if by_amount == by_percent:
+                raise ValueError(
+                    "basis 'cap' needs either 'cap' (an amount) or 'percent' with 'of' "
+                    "(at most that share of a price, e.g. upgrades <= 15 % of the software price)"
+                )
+        if self.percent is not None and self.basis not in ("percent_of_price", "discount", "cap"):
             raise ValueError(f"'percent' does not apply to basis '{self.basis}'")
         return self
 
@@ -572,6 +579,9 @@ class RemedyBase(Rule):
     replacement: Literal["same_model", "same_brand_model", "no_lower_performance", "new_product"] | None = None
     depreciation: Depreciation | None = None
     compensation: bool = Field(False, description="Losses are compensated too (R10, R11).")
+    chosen_by: Literal["customer", "vendor"] = Field(
+        "customer", description="Who chooses among the options (CN-GEN-04: the consumer)."
+    )
     terms: tuple[Id, ...] | None = Field(None, description="Only while one of these terms applies.")
 
 
@@ -870,6 +880,11 @@ class Metric(Rule):
         "or another event type such as resolved (report after the fix).",
     )
     stops: str = Field(description="Event type that stops the clock, e.g. responded, arrived.")
+    ends_on: tuple[str, ...] = Field(
+        (),
+        description="Events that end this clock without meeting or breaching it, e.g. "
+        "escalated:remote for a phone-resolution target (S14).",
+    )
     calendar: str = Field("7x24", description="Business calendar the clock runs on (S12).")
     targets: tuple[Target, ...] = Field(min_length=1)
     at_risk_percent: tuple[Annotated[Decimal, Field(gt=0, lt=100)], ...] = Field(
@@ -898,7 +913,11 @@ class EscalationStep(Model):
 
 
 class SlaSpec(Model):
-    """Service-level commitments on tickets (S1–S15)."""
+    """Service-level commitments on tickets (S1–S15).
+
+    ``severities`` are listed most severe first; when several
+    ``severity_rules`` match a ticket, the most severe level wins.
+    """
 
     clause: str | None = None
     severities: tuple[Severity, ...] = Field(min_length=1)
@@ -963,6 +982,9 @@ class ScheduleRule(Rule):
     window_after: Duration | None = Field(None, description="May be done this late (grace).")
     holidays: Literal["none", "next_working_day", "previous_working_day"] = "none"
     calendar: str | None = None
+    covers: Selector | None = Field(
+        None, description="Only for assets matching this selector (e.g. wooden furniture)."
+    )
 
     @model_validator(mode="after")
     def _one_form(self) -> ScheduleRule:
