@@ -16,7 +16,9 @@ __all__ = ["main"]
 
 COMMANDS = (
     "warrantykit.cli.check",
+    "warrantykit.cli.claims",
     "warrantykit.cli.schema",
+    "warrantykit.cli.schedule",
 )
 
 

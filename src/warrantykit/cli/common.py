@@ -9,9 +9,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from warrantykit.errors import FactsError, Problem
+from warrantykit.errors import FactsError, PolicyError, Problem
+from warrantykit.policies.yamlsafe import read_yaml
 
 __all__ = ["expand_paths", "read_data", "print_problems", "is_policy_file"]
 
@@ -56,12 +55,20 @@ def read_data(name: str) -> Any:
         except OSError as exc:
             raise FactsError(Problem(message=f"cannot read: {exc.strerror}", file=name)) from None
         label = name
-    try:
-        if name.endswith(".json"):
+    if name.endswith(".json"):
+        try:
             return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise FactsError(Problem(message=f"cannot parse: {exc}", file=label)) from None
+        except json.JSONDecodeError as exc:
+            raise FactsError(
+                Problem(message=f"cannot parse JSON: {exc.msg}", file=label, line=exc.lineno, column=exc.colno)
+            ) from None
+    # YAML facts go through the same strict reader as policies: keys stay text
+    # (an unquoted `on:` is not the boolean true), yes/no and naive datetimes are errors
+    try:
+        data, _ = read_yaml(text, file=label)
+    except PolicyError as exc:
+        raise FactsError(exc.problems) from None
+    return data
 
 
 def _escape(text: str) -> str:

@@ -9,12 +9,21 @@ thin entry points so the public surface stays small.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path as FsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warrantykit.policies.loader import RULE_LISTS, LoadedDocument, Locations, load_document
 from warrantykit.policies.models import PolicyDocument
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from warrantykit.engine.decision import ClaimDecision
+    from warrantykit.engine.obligations import Schedule
+    from warrantykit.facts import Asset, Claim, PerformedWork
 
 __all__ = ["Policy", "RuleSource", "load_policy"]
 
@@ -66,6 +75,47 @@ class Policy:
         except KeyError:
             value = build(self)
             return self._cache.setdefault(key, value)
+
+    def evaluate(
+        self, claim: Claim | Mapping[str, Any] | str | bytes, *, as_of: date
+    ) -> ClaimDecision:
+        """Decide a warranty claim as of ``as_of`` (a ``date``): status, terms, remedy,
+        costs, reasons.
+
+        ``claim`` is a :class:`~warrantykit.facts.Claim` or plain data (validated;
+        :class:`~warrantykit.errors.FactsError` names the field path). See
+        :mod:`warrantykit.engine.claims` and ``docs/decisions.md``.
+        """
+        from warrantykit.engine.claims import evaluate
+
+        return evaluate(self, claim, as_of=as_of)
+
+    def evaluate_many(
+        self, claims: Iterable[Claim | Mapping[str, Any] | str | bytes], *, as_of: date
+    ) -> Iterator[ClaimDecision]:
+        """Lazily decide each claim of ``claims`` as of ``as_of`` (see :meth:`evaluate`)."""
+        from warrantykit.engine.claims import evaluate_many
+
+        return evaluate_many(self, claims, as_of=as_of)
+
+    def schedule(
+        self,
+        asset: Asset | Mapping[str, Any],
+        *,
+        start: date,
+        end: date,
+        performed: Iterable[PerformedWork | Mapping[str, Any]] = (),
+        as_of: date | None = None,
+    ) -> Schedule:
+        """Dated obligations of the ``schedule:`` rules for ``asset`` due in ``start..end``.
+
+        Statuses are judged at ``as_of`` (default: ``end``; no clock is read)
+        against the ``performed`` log.  See :mod:`warrantykit.engine.schedule`
+        and ``docs/schedules.md``.
+        """
+        from warrantykit.engine.schedule import build_schedule
+
+        return build_schedule(self, asset, start=start, end=end, performed=performed, as_of=as_of)
 
 
 def _rule_sources(loaded: LoadedDocument) -> dict[str, RuleSource]:

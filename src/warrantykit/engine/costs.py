@@ -1,0 +1,501 @@
+"""Cost responsibility: who pays each cost line of a claim, at what price (DOMAIN C1-C8).
+
+Which rule sets a line (:func:`assign_costs`)
+    * **covered** (C1, C8): among the terms covering the failure (their own
+      ``costs`` tables) and the ``cost_cover`` terms whose window contains the
+      failure (P12, P13), the rule most favourable to the customer for that
+      line; else ``costs.covered``; else the vendor pays (C1, default).
+    * **excluded** (C2, C7): the first matched exclusion whose own table
+      names the line; else ``costs.excluded``; else the customer pays at cost
+      (C2, default) -- an excluded claim is never free by default.
+    * **expired** (C3-C6): the most favourable among the ``paid_service``,
+      ``maintenance`` and ``cost_cover`` terms whose window contains the
+      failure; else ``costs.expired``; else the customer pays at cost (C3).
+    * after the warranty, an ``abnormal_life`` remedy (R10) makes every line
+      free.
+
+Which lines
+    Every line named by a table that could apply in that situation, plus every
+    line the claim gives a price for, in :class:`~warrantykit.facts.CostLine` order.
+
+Amounts (:func:`split_line`)
+    Only when ``claim.prices`` has the line. The price is quantized half-even
+    to the cent first; every share is quantized; the last share is the
+    remainder, so the shares of a line always sum to its price and each share
+    has exactly one payer. ``vendor_share`` gives the vendor-side payer that
+    percent and the customer the rest at ``basis``. For the customer's part:
+    ``at_cost``, ``list_price``, ``market_price`` -- the price given;
+    ``contract_price_cap`` -- at most ``claim.asset.contract_unit_prices``
+    of the claimed component (or of the line) (C4); ``percent_of_price`` --
+    at most ``percent`` of the asset/software/line price (P12, C6);
+    ``discount`` -- ``percent`` off (C7); ``cap`` -- at most ``cap``;
+    ``by_agreement`` -- charged, but no amount is computed. What
+    the customer does not pay of a price above a cap or under a discount is
+    the vendor's ``remainder``.
+
+Most favourable (P10, "the most favourable covers")
+    With a price: the lower customer amount. Without: the lower customer
+    percentage, then the basis rank free < discount < cap <
+    contract_price_cap < percent_of_price < at_cost < market_price <
+    list_price < by_agreement. Ties keep the first candidate (document order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from warrantykit.engine.decision import CostEntry, make_cost_entry
+from warrantykit.engine.reasons import Reason
+from warrantykit.errors import EvaluationError
+from warrantykit.facts import Claim, CostLine
+from warrantykit.money import Money
+from warrantykit.policies.models import CostRule
+
+if TYPE_CHECKING:
+    from warrantykit.engine.compiled import Policy
+
+__all__ = [
+    "BASIS_RANK",
+    "assign_costs",
+    "CostSource",
+    "DEFAULT_RULES",
+    "customer_amount",
+    "most_favourable",
+    "split_line",
+]
+
+_CENT: Final = Decimal("0.01")
+_HUNDRED: Final = Decimal(100)
+_LINE_ORDER: Final = {line: i for i, line in enumerate(CostLine)}
+_LINE_TEXT: Final = {line: line.value for line in CostLine}
+
+BASIS_RANK: Final[dict[str, int]] = {
+    "free": 0,
+    "discount": 1,
+    "cap": 2,
+    "contract_price_cap": 3,
+    "percent_of_price": 4,
+    "at_cost": 5,
+    "market_price": 6,
+    "list_price": 7,
+    "by_agreement": 8,
+}
+
+DEFAULT_RULES: Final[dict[str, CostRule]] = {
+    "covered": CostRule(payer="vendor"),
+    "excluded": CostRule(payer="customer", basis="at_cost"),
+    "expired": CostRule(payer="customer", basis="at_cost"),
+}
+"""What applies to a line no table names: C1 (covered), C2 (excluded), C3 (expired)."""
+
+_DEFAULT_CLAUSE: Final[dict[str, str]] = {
+    "covered": "DOMAIN C1",
+    "excluded": "DOMAIN C2",
+    "expired": "DOMAIN C3",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CostSource:
+    """A cost rule for one line and where it comes from (rule id, clause, ``file:line``)."""
+
+    line: CostLine
+    rule: CostRule
+    rule_id: str
+    clause: str
+    source: str
+
+
+def _q(value: Decimal) -> Decimal:
+    return value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+
+
+def _money(amount: Decimal, currency: str) -> Money:
+    return Money.model_construct(amount=amount, currency=currency)
+
+
+_WHOLE: dict[tuple[Decimal, str], Money] = {}
+
+
+def _whole(price: Money) -> Money:
+    """``price`` quantized to the cent (the same object when it already is)."""
+    amount = price.amount
+    if amount.as_tuple().exponent == -2:
+        return price
+    key = (amount, price.currency)
+    hit = _WHOLE.get(key)
+    if hit is None:  # equal decimals (300, 300.0) quantize alike
+        hit = _money(_q(amount), price.currency)
+        if len(_WHOLE) > 4096:
+            _WHOLE.clear()
+        _WHOLE[key] = hit
+    return hit
+
+
+def _same_currency(what: str, money: Money, currency: str) -> Decimal:
+    if money.currency != currency:
+        raise EvaluationError(f"{what} is in {money.currency}, the line price in {currency}")
+    return money.amount
+
+
+def _customer_charge(
+    rule: CostRule, line: CostLine, rest: Decimal, currency: str, claim: Claim
+) -> tuple[Decimal, str | None]:
+    """What the customer pays of ``rest`` under ``rule.basis`` (before the remainder)."""
+    basis = rule.basis
+    if basis in ("at_cost", "list_price", "market_price", "free"):
+        return rest, None
+    if basis == "contract_price_cap":
+        prices = claim.asset.contract_unit_prices
+        key = claim.component if claim.component in prices else line.value
+        unit = prices.get(key) if key is not None else None
+        if unit is None:
+            return rest, "no contract unit price given; not capped"
+        cap = _same_currency(f"contract unit price of {key}", unit, currency)
+        return min(rest, _q(cap)), f"capped at the contract unit price of {key} ({unit})"
+    if basis == "percent_of_price":
+        assert rule.percent is not None
+        if rule.of == "line_price":
+            base: Money | None = _money(rest, currency)
+        elif rule.of == "software_price":
+            base = claim.asset.software_price
+        else:
+            base = claim.asset.price
+        if base is None:
+            return rest, f"{rule.of} unknown; not capped"
+        share = _q(_same_currency(str(rule.of), base, currency) * rule.percent / _HUNDRED)
+        return min(rest, share), f"{rule.percent}% of the {str(rule.of).replace('_', ' ')}"
+    if basis == "discount":
+        assert rule.percent is not None
+        return _q(rest * (_HUNDRED - rule.percent) / _HUNDRED), f"{rule.percent}% off"
+    # cap
+    assert rule.cap is not None
+    return min(rest, _q(_same_currency("cap", rule.cap, currency))), f"at most {rule.cap}"
+
+
+def split_line(
+    line: CostLine,
+    chosen: CostSource,
+    price: Money | None,
+    claim: Claim | None,
+    situation: str,
+) -> list[CostEntry]:
+    """The entries (one per payer share) for ``line`` under ``chosen``."""
+    rule = chosen.rule
+    clause = rule.clause or chosen.clause
+    if rule.payer != "customer" and rule.vendor_share is None:
+        # a vendor-side payer pays the whole line (the common covered case)
+        whole = None if price is None else _whole(price)
+        return [
+            make_cost_entry(
+                _LINE_TEXT[line], rule.payer, "free", chosen.rule_id, clause, situation, None, None, whole, None
+            )
+        ]
+    common: dict[str, Any] = {"line": _LINE_TEXT[line], "rule": chosen.rule_id, "clause": clause, "situation": situation}
+    side = rule.payer if rule.payer != "customer" else "vendor"
+    customer_basis = rule.basis if rule.basis != "free" else "at_cost"
+    cap = rule.cap
+    if price is None:
+        out: list[CostEntry] = []
+        if rule.vendor_share is not None:
+            out.append(
+                CostEntry(payer=side, basis="vendor_share", percent=rule.vendor_share, **common)
+            )
+            if rule.vendor_share >= _HUNDRED:
+                return out
+        out.append(
+            CostEntry(
+                payer="customer",
+                basis=customer_basis,
+                percent=rule.percent,
+                cap=cap,
+                note=rule.text,
+                **common,
+            )
+        )
+        return out
+    currency = price.currency
+    total = _q(price.amount)
+    vendor = Decimal(0)
+    entries: list[CostEntry] = []
+    if rule.vendor_share is not None:
+        vendor = _q(total * rule.vendor_share / _HUNDRED)
+    rest = total - vendor
+    if customer_basis == "by_agreement":
+        # charged at a price the letter leaves to be agreed: no amount is computed
+        if rule.vendor_share is not None:
+            entries.append(
+                CostEntry(
+                    payer=side,
+                    basis="vendor_share",
+                    percent=rule.vendor_share,
+                    amount=_money(vendor, currency),
+                    **common,
+                )
+            )
+        if rest > 0 or rule.vendor_share is None:
+            entries.append(
+                CostEntry(
+                    payer="customer",
+                    basis=customer_basis,
+                    note="price to be agreed; no amount computed",
+                    **common,
+                )
+            )
+        return entries
+    if rest > 0:
+        assert claim is not None, "a priced line needs the claim"
+        charge, note = _customer_charge(rule, line, rest, currency, claim)
+    else:
+        charge, note = Decimal(0), None
+    remainder = rest - charge
+    if not remainder and rule.vendor_share is None:
+        # the customer pays the whole line
+        return [
+            CostEntry(
+                payer="customer",
+                basis=customer_basis,
+                percent=rule.percent,
+                cap=cap,
+                amount=_whole(price),
+                note=note,
+                **common,
+            )
+        ]
+    if rule.vendor_share is not None:
+        entries.append(
+            CostEntry(
+                payer=side,
+                basis="vendor_share",
+                percent=rule.vendor_share,
+                amount=_money(vendor + remainder, currency),
+                note=("plus the part above the customer's charge" if remainder else None),
+                **common,
+            )
+        )
+    if rest > 0 or rule.vendor_share is None:
+        entries.append(
+            CostEntry(
+                payer="customer",
+                basis=customer_basis,
+                percent=rule.percent,
+                cap=cap,
+                amount=_money(charge, currency),
+                note=note,
+                **common,
+            )
+        )
+    if remainder and rule.vendor_share is None:
+        entries.append(
+            CostEntry(
+                payer=side,
+                basis="remainder",
+                amount=_money(remainder, currency),
+                note="the part of the price the customer does not pay",
+                **common,
+            )
+        )
+    return entries
+
+
+def customer_amount(
+    line: CostLine, source: CostSource, price: Money | None, claim: Claim | None
+) -> Decimal | None:
+    """The customer's amount for ``line`` under ``source``.
+
+    ``None`` without a price; infinite when the customer pays an amount that
+    cannot be computed (``by_agreement``).
+    """
+    if price is None:
+        return None
+    total = Decimal(0)
+    for entry in split_line(line, source, price, claim, "compare"):
+        if entry.payer == "customer":
+            if entry.amount is None:
+                return Decimal("Infinity")
+            total += entry.amount.amount
+    return total
+
+
+def _static_key(rule: CostRule) -> tuple[Decimal, int]:
+    if rule.payer != "customer" and rule.vendor_share is None:
+        return Decimal(0), 0
+    share = _HUNDRED - (rule.vendor_share or Decimal(0))
+    return share, BASIS_RANK.get(rule.basis, 9)
+
+
+def most_favourable(
+    line: CostLine, candidates: list[CostSource], price: Money | None, claim: Claim | None
+) -> CostSource:
+    """The candidate cheapest for the customer (first one on ties)."""
+    if len(candidates) == 1:
+        return candidates[0]
+    if price is not None:
+        return min(
+            candidates,
+            key=lambda c: (
+                customer_amount(line, c, price, claim) or Decimal(0),
+                _static_key(c.rule),
+            ),
+        )
+    return min(candidates, key=lambda c: _static_key(c.rule))
+
+
+def assign_costs(
+    policy: Policy,
+    claim: Claim,
+    situation: str,
+    layers: list[list[CostSource]] | Callable[[], list[list[CostSource]]],
+    default_table: dict[CostLine, CostSource],
+    default_rule: CostRule,
+    reasons: list[Reason],
+    *,
+    first_wins: bool = False,
+    cache: dict[Any, Any] | None = None,
+    cache_key: Any = None,
+) -> tuple[CostEntry, ...]:
+    """Cost entries for every line (see the module docstring).
+
+    ``layers`` are the candidate tables (each a list of sources, one per
+    line it names, in the order of its owner; or a function building them,
+    called only when ``cache`` has nothing for ``cache_key``); for a line, the candidates
+    are all layers' entries for it (``first_wins``: the first one only),
+    else ``default_table``, else ``default_rule`` (rule id ``default.<situation>``).
+    """
+    key = (situation, cache_key)
+    plan = cache.get(key) if cache is not None and cache_key is not None else None
+    if plan is None:
+        if callable(layers):
+            layers = layers()
+        plan = _line_plan(situation, layers, default_table, default_rule, first_wins)
+        if cache is not None and cache_key is not None:
+            cache[key] = plan
+    by_line, base_lines, fixed = plan
+    prices = claim.prices
+    if prices:
+        lines: list[CostLine] | tuple[CostLine, ...] = sorted(
+            set(base_lines) | set(prices), key=_LINE_ORDER.__getitem__
+        )
+    else:
+        lines = base_lines
+    entries: list[CostEntry] = []
+    for line in lines:
+        price = prices.get(line) if prices else None
+        if price is None and line in fixed:
+            produced_t, reason_t = fixed[line]
+            entries.extend(produced_t)
+            reasons.append(reason_t)
+            continue
+        candidates = by_line.get(line)
+        if candidates is None:
+            candidates = [_default_source(line, situation, default_rule)]
+        memo_key: tuple[Any, ...] | None = None
+        if price is not None and cache is not None and len(candidates) == 1:
+            chosen = candidates[0]
+            if _claim_free(chosen.rule):
+                # the entries depend on the rule and the price only: memoise them
+                memo_key = ("priced", situation, id(chosen), price.amount, price.currency)
+                hit = cache.get(memo_key)
+                if hit is not None and hit[0] is chosen:
+                    entries.extend(hit[1])
+                    reasons.append(hit[2])
+                    continue
+        chosen = most_favourable(line, candidates, price, claim)
+        produced = split_line(line, chosen, price, claim, situation)
+        reason = _line_reason(chosen, line, produced)
+        entries.extend(produced)
+        reasons.append(reason)
+        if memo_key is not None and cache is not None:
+            if len(cache) > _PRICED_MEMO_LIMIT:
+                _trim(cache)
+            cache[memo_key] = (chosen, tuple(produced), reason)
+    return tuple(entries)
+
+
+_PRICED_MEMO_LIMIT: Final = 8192
+
+
+def _trim(cache: dict[Any, Any]) -> None:
+    """Drop the memoised priced lines (the per-situation line plans stay)."""
+    for key in [k for k in cache if isinstance(k, tuple) and k and k[0] == "priced"]:
+        del cache[key]
+
+
+def _claim_free(rule: CostRule) -> bool:
+    """True when a rule's entries never read the claim (only the rule and the price)."""
+    if rule.basis == "contract_price_cap":
+        return False
+    return not (rule.basis == "percent_of_price" and rule.of != "line_price")
+
+
+_LinePlan = tuple[
+    dict[CostLine, list[CostSource]],
+    tuple[CostLine, ...],
+    dict[CostLine, tuple[tuple[CostEntry, ...], Reason]],
+]
+
+
+def _default_source(line: CostLine, situation: str, rule: CostRule) -> CostSource:
+    return CostSource(
+        line=line,
+        rule=rule,
+        rule_id=f"default.{situation}",
+        clause=_DEFAULT_CLAUSE.get(situation, "-"),
+        source="warrantykit default",
+    )
+
+
+def _line_reason(chosen: CostSource, line: CostLine, produced: list[CostEntry]) -> Reason:
+    return Reason(
+        rule=chosen.rule_id,
+        clause=chosen.rule.clause or chosen.clause,
+        text=f"{_LINE_TEXT[line]}: " + _describe(produced),
+        source=chosen.source,
+    )
+
+
+def _line_plan(
+    situation: str,
+    layers: list[list[CostSource]],
+    default_table: dict[CostLine, CostSource],
+    default_rule: CostRule,
+    first_wins: bool,
+) -> _LinePlan:
+    """Candidates per line, the lines named, and the entries of lines without a price.
+
+    Depends only on the policy and the situation/terms, so it is memoised per
+    claim plan: without a price, a line's entries never depend on the claim.
+    """
+    by_line: dict[CostLine, list[CostSource]] = {}
+    for layer in layers:
+        for src in layer:
+            bucket = by_line.setdefault(src.line, [])
+            if first_wins and bucket:
+                continue
+            bucket.append(src)
+    for line, src in default_table.items():
+        by_line.setdefault(line, [src])
+    base = tuple(sorted(by_line, key=_LINE_ORDER.__getitem__))
+    fixed: dict[CostLine, tuple[tuple[CostEntry, ...], Reason]] = {}
+    for line in base:
+        chosen = most_favourable(line, by_line[line], None, None)
+        produced = split_line(line, chosen, None, None, situation)
+        fixed[line] = (tuple(produced), _line_reason(chosen, line, produced))
+    return by_line, base, fixed
+
+
+def _describe(entries: list[CostEntry]) -> str:
+    """``vendor pays 12.00 CNY (free)`` for each entry, joined."""
+    parts = []
+    for e in entries:
+        what = e.basis.replace("_", " ")
+        if e.percent is not None and e.basis in ("vendor_share", "discount", "percent_of_price"):
+            what += f" {e.percent}%"
+        if e.cap is not None:
+            what += f" (cap {e.cap.amount} {e.cap.currency})"
+        amount = f" {e.amount.amount} {e.amount.currency}" if e.amount is not None else ""
+        parts.append(f"{e.payer} pays{amount} ({what})")
+    return "; ".join(parts)
