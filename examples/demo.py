@@ -1,11 +1,15 @@
-"""The README's main job: load a shipped policy and show what it says.
+"""The README's main job: evaluate a real claim against a shipped policy.
 
-Run with ``python3 tasks.py demo``. (Once claim evaluation lands, this also
-evaluates a real claim against the policy and prints the explained decision.)
+Run with ``python3 tasks.py demo``. The HVAC project letter (seed 000 篇一)
+promises 36 months from commissioning acceptance, and 3 heating seasons for
+the heating system; this claim is a heating failure in May 2025 on a system
+accepted in January 2024.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from pathlib import Path
 
 import warrantykit
@@ -15,19 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> None:
     policy = warrantykit.load_policy(ROOT / "policies" / "hvac-project-36-months.yaml")
-    doc = policy.document
-    print(f"{doc.title}\n  id {doc.id} {doc.version}  {policy.content_hash[:23]}…")
-    print(f"  source: {doc.source.name}")
-    for term in doc.terms:
-        print(f"  term {term.id:<26} [{term.clause}] {term.kind}: {term.length.describe()} from {term.anchor.events()[0].value}")
-    for exc in doc.exclusions:
-        print(f"  exclusion {exc.id:<21} [{exc.clause}] -> {exc.outcome}")
-    if doc.sla:
-        for metric in doc.sla.metrics:
-            targets = ", ".join(str(t.within) for t in metric.targets)
-            print(f"  sla {metric.id:<27} [{metric.clause}] {metric.kind} within {targets}")
-    for rule in doc.schedule:
-        print(f"  schedule {rule.id:<22} [{rule.clause}] {rule.kind}")
+    claim = json.loads((ROOT / "examples" / "facts" / "hvac-heating-claim.json").read_text())
+    decision = policy.evaluate(claim, as_of=date(2025, 6, 1))
+    print(decision.explain())
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from warrantykit.engine.schedule import (
     times_per_year_occurrences,
 )
 from warrantykit.engine.seasons import SeasonCalendar
-from warrantykit.errors import EvaluationError
+from warrantykit.errors import EvaluationError, PolicyError
 from warrantykit.policies.durations import Duration
 from warrantykit.policies.models import Phase
 
@@ -276,10 +276,11 @@ def test_phases_through_a_policy() -> None:
 
 
 def test_open_phase_must_be_last() -> None:
-    policy = policy_with(rule("phases:\n  - {every: 1 weeks}\n  - {every: 1 months}"))
-    with pytest.raises(EvaluationError) as err:
-        policy.schedule(asset(acceptance="2025-01-01"), start=D(2025, 1, 1), end=D(2025, 12, 31))
-    assert err.value.first.path == "schedule[0].phases[0].for"
+    # caught by `warrantykit check`, before any schedule is computed
+    with pytest.raises(PolicyError) as err:
+        policy_with(rule("phases:\n  - {every: 1 weeks}\n  - {every: 1 months}"))
+    assert err.value.first.path == "schedule[0]"
+    assert "only the last phase may be open-ended" in err.value.first.message
 
 
 # ---------------------------------------------------------------- once (M6 card, M9, P11)
@@ -429,12 +430,28 @@ def test_untrusted_holiday_year_warns() -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("every: 2 hours", "'every' of a schedule rule is counted in days or longer units"),
+        ("every: 1 months\noffset: 2 days", "'offset' and 'before' shift a season edge"),
+        (
+            "season: beijing-cooling\nevery: 1 months\nbefore: true",
+            "'offset' and 'before' shift a season edge",
+        ),
+    ],
+)
+def test_rules_check_rejects(body: str, message: str) -> None:
+    with pytest.raises(PolicyError) as err:
+        policy_with(rule(body))
+    assert err.value.first.path.startswith("schedule[0]")
+    assert message in err.value.first.message
+    assert err.value.first.file == "schedule-test.yaml"
+
+
+@pytest.mark.parametrize(
     ("body", "path"),
     [
         ("every: 0 months", "schedule[0].every"),
-        ("every: 2 hours", "schedule[0].every"),
-        ("every: 1 months\noffset: 2 days", "schedule[0].offset"),
-        ("season: beijing-cooling\nevery: 1 months\nbefore: true", "schedule[0].before"),
         ("once: true\nwithin: 2 working_days", "schedule[0].within"),
     ],
 )

@@ -488,7 +488,7 @@ def _compile_selector(policy: Policy, selector: Selector) -> tuple[SelectorFn, s
     not match it (``exclude_components`` does not exclude it). An unknown
     ``asset.category``/``asset.model`` leaves the term undetermined.
     """
-    if selector.all_:
+    if selector.all_ and selector.exclude_components is None:
         return (lambda facts: True), "everything"
     checks: list[SelectorFn] = []
     words: list[str] = []

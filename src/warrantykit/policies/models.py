@@ -30,7 +30,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from warrantykit.facts import CostLine
 from warrantykit.money import Money
@@ -64,13 +71,23 @@ __all__ = [
     "Warranty",
 ]
 
+def _exact(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError(
+            f"{value!r} is a float; write exact numbers as integers or quoted decimals ('0.1')"
+        )
+    return value
+
+
+ExactDecimal = Annotated[Decimal, BeforeValidator(_exact)]
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="lower-case id: letters, digits, - _ .")]
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
-PERCENT = Annotated[Decimal, Field(ge=0, le=100)]
+PERCENT = Annotated[ExactDecimal, Field(ge=0, le=100)]
 
 
 class Model(BaseModel):
@@ -192,8 +209,12 @@ class Anchor(Model):
         forms = [n for n in ("event", "later_of", "earlier_of") if getattr(self, n) is not None]
         if len(forms) != 1:
             raise ValueError("an anchor is exactly one of: event, later_of, earlier_of")
-        if self.offset is not None and self.offset.unit is Unit.WORKING_DAYS:
-            raise ValueError("an anchor offset cannot be in working days")
+        if self.offset is not None and self.offset.unit in (
+            Unit.WORKING_DAYS,
+            Unit.MINUTES,
+            Unit.HOURS,
+        ):
+            raise ValueError("an anchor offset is counted in days, weeks, months or years")
         return self
 
     def events(self) -> tuple[AnchorEvent, ...]:
@@ -224,7 +245,7 @@ class Length(Model):
         False, description="Count a season already running at the anchor (CONV-06 flag)."
     )
     meter: str | None = None
-    limit: Decimal | None = Field(None, gt=0)
+    limit: ExactDecimal | None = Field(None, gt=0)
     first_of: tuple[Length, ...] | None = None
     last_of: tuple[Length, ...] | None = None
     fact: str | None = Field(None, pattern=r"^(claim|asset)(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -276,6 +297,10 @@ class Length(Model):
             raise ValueError("a coverage period is counted in days, weeks, months or years")
         if self.duration is not None and self.duration.unit is Unit.WORKING_DAYS:
             raise ValueError("a coverage period cannot be counted in working days")
+        if self.unit is not None and self.unit in (Unit.MINUTES, Unit.HOURS, Unit.WORKING_DAYS):
+            raise ValueError("a length taken from a fact is in days, weeks, months or years")
+        if self.unit is not None and self.fact is None:
+            raise ValueError("'unit' goes with 'fact'")
         return self
 
     def describe(self) -> str:
@@ -364,9 +389,14 @@ class Selector(Model):
             x is not None for x in (self.categories, self.models, self.components, self.when)
         )
         if self.all_ and narrowed:
-            raise ValueError("'all' cannot be combined with categories, models, components or when")
-        if not self.all_ and not narrowed:
-            raise ValueError("say 'all' or give categories, models, components or when")
+            raise ValueError(
+                "'all' can only be combined with exclude_components "
+                "(everything except some components)"
+            )
+        if not self.all_ and not narrowed and self.exclude_components is None:
+            raise ValueError(
+                "say 'all', or give categories, models, components, exclude_components or when"
+            )
         return self
 
 
@@ -439,6 +469,11 @@ class CostRule(Model):
             )
         if self.payer == "customer" and self.basis == "free":
             raise ValueError("a customer-paid line needs a price basis (at_cost, list_price, ...)")
+        if self.vendor_share is not None and self.basis == "free":
+            raise ValueError(
+                "with vendor_share the customer pays the rest: give that rest's price basis "
+                "(e.g. basis: at_cost)"
+            )
         if self.basis in ("percent_of_price", "discount") and self.percent is None:
             raise ValueError(f"basis '{self.basis}' needs 'percent'")
         if self.basis == "percent_of_price" and self.of is None:
@@ -545,8 +580,9 @@ class RemedyOption(StrEnum):
 class Depreciation(Model):
     """Depreciation charged when the customer refuses an available exchange (CN-GEN-10/11)."""
 
-    daily_rate_percent: dict[str, Annotated[Decimal, Field(gt=0, le=100)]] = Field(
-        description="Daily rate in percent per product category, e.g. {colour_tv: '0.1'}."
+    daily_rate_percent: dict[str, Annotated[ExactDecimal, Field(gt=0, le=100)]] = Field(
+        min_length=1,
+        description="Daily rate in percent per product category, e.g. {colour_tv: '0.1'}.",
     )
     days: Literal["invoice_to_return_minus_repairs"] = "invoice_to_return_minus_repairs"
 
@@ -561,7 +597,7 @@ class Window(Model):
     @model_validator(mode="after")
     def _ordered(self) -> Window:
         for d in (self.after, self.within):
-            if d is not None and not d.is_calendar:
+            if d is not None and (not d.is_calendar or d.unit is Unit.WORKING_DAYS):
                 raise ValueError("a remedy window is counted in days, weeks, months or years")
         if self.after and self.after.unit == self.within.unit and self.after.amount >= self.within.amount:
             raise ValueError(f"'after' ({self.after}) must be shorter than 'within' ({self.within})")
@@ -636,6 +672,20 @@ class LoanerRemedy(RemedyBase):
     provides: Literal["loaner", "backup_unit", "spare_part_on_site", "transport_compensation"] = "loaner"
     deliver_within: Duration | None = Field(None, description="e.g. spare part on site within 4 hours (R8).")
     options: tuple[RemedyOption, ...] = (RemedyOption.REPAIR,)
+
+    @model_validator(mode="after")
+    def _loaner_fields(self) -> LoanerRemedy:
+        for name in ("after", "deliver_within"):
+            d = getattr(self, name)
+            if d is not None and d.unit not in (Unit.MINUTES, Unit.HOURS, Unit.DAYS):
+                raise ValueError(f"'{name}' of a loaner rule is counted in minutes, hours or days")
+        for name in ("precedence", "replacement", "depreciation"):
+            if getattr(self, name) is not None:
+                raise ValueError(
+                    f"'{name}' does not apply to a loaner rule: loaners are an extra "
+                    f"obligation beside the remedy, not a competing remedy"
+                )
+        return self
 
 
 class OutOfBoxRemedy(RemedyBase):
@@ -713,6 +763,25 @@ class HolidaySource(Model):
 
     country: str = Field(min_length=2, max_length=3, description="ISO country code, e.g. CN, US, DE.")
     subdivision: str | None = None
+
+    @model_validator(mode="after")
+    def _known(self) -> HolidaySource:
+        import holidays
+
+        supported = holidays.list_supported_countries()
+        if self.country not in supported:
+            import difflib
+
+            close = difflib.get_close_matches(self.country.upper(), list(supported), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"no holiday data for country '{self.country}'{hint}")
+        subdivisions = supported[self.country]
+        if self.subdivision is not None and self.subdivision not in subdivisions:
+            raise ValueError(
+                f"unknown subdivision '{self.subdivision}' of {self.country}; "
+                f"known: {', '.join(subdivisions[:20])}{' ...' if len(subdivisions) > 20 else ''}"
+            )
+        return self
 
 
 class BusinessCalendarSpec(Model):
@@ -827,7 +896,7 @@ class SeasonSpec(Model):
 
 
 class Severity(Model):
-    id: str = Field(min_length=1)
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="e.g. 1, A, critical")]
     name: str | None = None
     text: str | None = None
 
@@ -839,6 +908,11 @@ class SeverityRule(Model):
     clause: str
     when: Condition
     text: str | None = None
+
+    @field_validator("clause", mode="before")
+    @classmethod
+    def _clause(cls, value: Any) -> Any:
+        return _clause_text(value)
 
 
 class Target(Model):
@@ -887,7 +961,7 @@ class Metric(Rule):
     )
     calendar: str = Field("7x24", description="Business calendar the clock runs on (S12).")
     targets: tuple[Target, ...] = Field(min_length=1)
-    at_risk_percent: tuple[Annotated[Decimal, Field(gt=0, lt=100)], ...] = Field(
+    at_risk_percent: tuple[Annotated[ExactDecimal, Field(gt=0, lt=100)], ...] = Field(
         (), description="Warn when this share of the target is used, e.g. [75]."
     )
     obligation: bool = Field(
@@ -900,10 +974,15 @@ class Metric(Rule):
 class PauseReason(Model):
     """A reason a clock pauses (S13), and which metrics it stops."""
 
-    id: str
+    id: Id
     clause: str
     stops: tuple[str, ...] | Literal["all"] = "all"
     text: str | None = None
+
+    @field_validator("clause", mode="before")
+    @classmethod
+    def _clause(cls, value: Any) -> Any:
+        return _clause_text(value)
 
 
 class EscalationStep(Model):
@@ -929,6 +1008,21 @@ class SlaSpec(Model):
     pause_reasons: tuple[PauseReason, ...] = ()
     escalation: tuple[EscalationStep, ...] = ()
     metrics: tuple[Metric, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> SlaSpec:
+        for label, ids in (
+            ("severity", [s.id for s in self.severities]),
+            ("pause reason", [r.id for r in self.pause_reasons]),
+            ("channel", list(self.channels)),
+            ("region", list(self.regions)),
+        ):
+            seen: set[str] = set()
+            for one in ids:
+                if one in seen:
+                    raise ValueError(f"{label} '{one}' is listed twice")
+                seen.add(one)
+        return self
 
 
 # ---------------------------------------------------------------- schedule
@@ -1013,6 +1107,20 @@ class ScheduleRule(Rule):
             raise ValueError("a one-off obligation needs 'within'")
         if self.holidays != "none" and self.calendar is None:
             raise ValueError("moving obligations off holidays needs a 'calendar'")
+        clock = (Unit.MINUTES, Unit.HOURS)
+        for name in ("every", "offset", "within", "until", "window_before", "window_after"):
+            d = getattr(self, name)
+            if d is not None and d.unit in clock:
+                raise ValueError(f"'{name}' of a schedule rule is counted in days or longer units")
+        if (self.offset is not None or self.before) and self.at is None:
+            raise ValueError("'offset' and 'before' shift a season edge: they need 'season' and 'at'")
+        for i, phase in enumerate(self.phases or ()):
+            if phase.every.unit in clock or phase.every.unit is Unit.WORKING_DAYS:
+                raise ValueError(f"phase {i}: 'every' is counted in days, weeks, months or years")
+            if phase.for_ is None and i != len(self.phases or ()) - 1:
+                raise ValueError(f"phase {i} has no 'for': only the last phase may be open-ended")
+        if self.season is not None and self.every is not None and self.every.unit is Unit.WORKING_DAYS:
+            raise ValueError("'every' within a season cannot be counted in working days")
         return self
 
 
