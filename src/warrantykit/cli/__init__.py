@@ -19,6 +19,7 @@ COMMANDS = (
     "warrantykit.cli.claims",
     "warrantykit.cli.schema",
     "warrantykit.cli.schedule",
+    "warrantykit.cli.sla",
 )
 
 

@@ -20,10 +20,12 @@ from warrantykit.policies.models import PolicyDocument
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from datetime import datetime
 
     from warrantykit.engine.decision import ClaimDecision
     from warrantykit.engine.obligations import Schedule
-    from warrantykit.facts import Asset, Claim, PerformedWork
+    from warrantykit.engine.sla import TicketDecision
+    from warrantykit.facts import Asset, Claim, PerformedWork, Ticket
 
 __all__ = ["Policy", "RuleSource", "load_policy"]
 
@@ -116,6 +118,18 @@ class Policy:
         from warrantykit.engine.schedule import build_schedule
 
         return build_schedule(self, asset, start=start, end=end, performed=performed, as_of=as_of)
+
+    def evaluate_ticket(
+        self, ticket: Ticket | Mapping[str, Any] | str | bytes, *, as_of: datetime
+    ) -> TicketDecision:
+        """SLA status of a service ticket at ``as_of`` (an aware ``datetime``): severity,
+        every deadline on its business calendar, pauses, met / breached / at risk.
+
+        See :mod:`warrantykit.engine.sla` and ``docs/sla.md``.
+        """
+        from warrantykit.engine.sla import evaluate_ticket
+
+        return evaluate_ticket(self, ticket, as_of=as_of)
 
 
 def _rule_sources(loaded: LoadedDocument) -> dict[str, RuleSource]:
