@@ -13,10 +13,46 @@ __all__ = ["facts_schema", "policy_schema"]
 
 SCHEMA_ID = "https://warrantykit.dev/schema/policy.schema.json"
 
+# The models accept shorthand written forms ("36 months", "1299.00 CNY",
+# "anchor: acceptance", "covers: all", "customer at_cost") through
+# before-validators that pydantic cannot see; the schema lists them so that
+# editors validate the policies people actually write.
+_SHORTHANDS: dict[str, list[dict[str, Any]]] = {
+    "Duration": [
+        {
+            "type": "string",
+            "pattern": r"^\s*-?\d+\s*[A-Za-z_ ]+?\s*$",
+            "description": "A whole number and a unit, e.g. '36 months', '2 hours'.",
+        },
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": {"type": "integer"},
+            "description": "{months: 36}",
+        },
+    ],
+    "Money": [{"type": "string", "pattern": r"^\s*-?\d+(\.\d+)?\s*[A-Z]{3}\s*$"}],
+    "Anchor": [{"$ref": "#/$defs/AnchorEvent"}],
+    "Length": [{"type": "string", "description": "'36 months', '2 years' or 'lifetime'."}],
+    "Selector": [{"const": "all"}],
+    "CostRule": [{"type": "string", "description": "'vendor' or 'customer at_cost'."}],
+}
+
 
 def policy_schema() -> dict[str, Any]:
     """The JSON Schema of a policy document (for editors and CI)."""
     schema = PolicyDocument.model_json_schema(by_alias=True, mode="validation")
+    defs = schema.get("$defs", {})
+    for name, forms in _SHORTHANDS.items():
+        if name in defs:
+            obj = defs[name]
+            meta = {k: obj.pop(k) for k in ("title", "description") if k in obj}
+            defs[name] = {**meta, "anyOf": [*forms, obj]}
+    target = defs.get("Target", {}).get("properties", {})
+    for field in ("severity", "channel", "region"):
+        if field in target and "anyOf" in target[field]:
+            target[field]["anyOf"].insert(0, {"type": "string"})
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "warrantykit policy"

@@ -27,7 +27,8 @@ def expand_paths(items: Iterable[str]) -> Iterator[Path]:
     """Files, folders (recursively) and globs -> policy files, sorted, without duplicates."""
     seen: set[Path] = set()
     for item in items:
-        matches = sorted(glob.glob(item, recursive=True)) if glob.has_magic(item) else [item]
+        magic = glob.has_magic(item)
+        matches = sorted(glob.glob(item, recursive=True)) if magic else [item]
         if not matches:
             raise FileNotFoundError(item)
         for match in matches:
@@ -35,7 +36,9 @@ def expand_paths(items: Iterable[str]) -> Iterator[Path]:
             if path.is_dir():
                 found = sorted(p for p in path.rglob("*") if p.is_file() and is_policy_file(p))
             elif path.exists():
-                found = [path]
+                # a file named explicitly is taken as it is; one found by a glob
+                # must look like a policy (not a case file or an include fragment)
+                found = [path] if not magic or is_policy_file(path) else []
             else:
                 raise FileNotFoundError(item)
             for f in found:
