@@ -17,6 +17,7 @@ __all__ = ["main"]
 COMMANDS = (
     "warrantykit.cli.check",
     "warrantykit.cli.claims",
+    "warrantykit.cli.fmt",
     "warrantykit.cli.schema",
     "warrantykit.cli.schedule",
     "warrantykit.cli.sla",

@@ -3,6 +3,12 @@
 Exit 0 when every policy is valid, 1 when any is invalid, 2 on usage errors
 (no such file). ``--format github`` prints ``::error file=…,line=…::``
 annotations for GitHub Actions.
+
+``--strict`` also runs the static analysis of :mod:`warrantykit.policies.lint`
+(codes ``WK1nn``); its findings are then errors. Text output ends each finding
+with its code (``[WK103]``); json and github output carry it as ``code`` /
+``title``. A finding is suppressed by a ``# warrantykit: ignore WK103`` comment
+on its line or on the line of an entry that contains it.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from typing import Any
 from warrantykit.cli.common import expand_paths, print_problems, problem_json
 from warrantykit.engine.compiled import load_policy
 from warrantykit.errors import PolicyError, Problem
+from warrantykit.policies.lint import CODES, lint
 
 
 def register(sub: Any) -> None:
@@ -23,6 +30,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or globs")
     p.add_argument("--format", choices=("text", "json", "github"), default="text")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also run the lint checks (WK101-WK106) and treat their findings as errors; "
+        "'# warrantykit: ignore WKnnn' on a rule's line suppresses one",
+    )
     p.set_defaults(handler=run)
 
 
@@ -50,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
                 metrics=len(doc.sla.metrics) if doc.sla else 0,
                 schedule=len(doc.schedule),
             )
+            if args.strict:
+                problems = lint(doc, policy.locations)
+                if problems:
+                    failed += 1
         except PolicyError as exc:
             problems = list(exc.problems)
             failed += 1
@@ -58,7 +75,10 @@ def run(args: argparse.Namespace) -> int:
         results.append(summary)
         if args.format == "json":
             continue
-        if problems:
+        if problems and args.format == "text":
+            for p in problems:
+                print(f"{p}  [{p.code}]" if p.code in CODES else str(p))
+        elif problems:
             print_problems(problems, args.format)
         elif args.format == "text":
             print(f"ok  {path}  ({summary['id']} {summary['version']})")

@@ -64,10 +64,19 @@ def _unit(text: str) -> Unit:
     if key in _ALIASES:
         return _ALIASES[key]
     close = difflib.get_close_matches(key, list(_ALIASES), n=1, cutoff=0.6)
-    hint = f" (did you mean '{_ALIASES[close[0]].value}'?)" if close else ""
+    if close:
+        raise ValueError(
+            f"unknown unit '{text.strip()}' (did you mean '{_ALIASES[close[0]].value}'?)"
+        )
     raise ValueError(
-        f"unknown unit '{text.strip()}'{hint}; units are " + ", ".join(u.value for u in Unit)
+        f"unknown unit '{text.strip()}'; units are " + ", ".join(u.value for u in Unit)
     )
+
+
+def _amount(value: Any, written: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+        raise ValueError(f"negative duration {written!r}: a period cannot be negative")
+    return value
 
 
 def parse_duration(value: Any) -> dict[str, Any]:
@@ -79,11 +88,12 @@ def parse_duration(value: Any) -> dict[str, Any]:
                 f"cannot read {value!r} as a duration; write a whole number and a unit, "
                 f"e.g. '36 months' or '2 hours'"
             )
-        return {"amount": int(match.group(1)), "unit": _unit(match.group(2))}
+        return {"amount": _amount(int(match.group(1)), value), "unit": _unit(match.group(2))}
     if isinstance(value, dict) and len(value) == 1 and "amount" not in value:
         ((unit, amount),) = value.items()
-        return {"amount": amount, "unit": _unit(str(unit))}
+        return {"amount": _amount(amount, value), "unit": _unit(str(unit))}
     if isinstance(value, dict):
+        _amount(value.get("amount"), value)
         if "unit" in value and isinstance(value["unit"], str):
             return {**value, "unit": _unit(value["unit"])}
         return value

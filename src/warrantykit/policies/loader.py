@@ -22,23 +22,32 @@ top-level fields replace the parent's, except:
   ``remove: true`` (it deletes it); silently shadowing a rule is an error.
 
 Paths are relative to the file that names them. Cycles are errors.
+
+Problems are collected, not stopped at: a rejected YAML scalar, a shadowed
+rule or a missing fragment is reported together with what validation finds in
+the rest of the document. Cross-reference checks run once the document is
+otherwise valid.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
+import re
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from warrantykit.errors import PolicyError, Problem
 from warrantykit.policies.models import PolicyDocument
 from warrantykit.policies.references import check_references
-from warrantykit.policies.yamlsafe import Located, Path, format_path, read_yaml
+from warrantykit.policies.yamlsafe import Located, Path, format_path, read_yaml_partial
 
 __all__ = ["Locations", "LoadedDocument", "load_document", "RULE_LISTS"]
 
@@ -125,20 +134,48 @@ class _Raw:
     texts: list[bytes]
 
 
-def _read(path: FsPath, display: str, problems: list[Problem]) -> tuple[Any, Locations, bytes] | None:
+class _Unreadable(Exception):
+    """A file named by a policy cannot be opened (reported where it is named)."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def _read_bytes(path: FsPath) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        problems.append(Problem(message=f"file not found: {display}", file=display, code="not-found"))
-        return None
+        raise _Unreadable("not-found", "not found") from None
+    except IsADirectoryError:
+        raise _Unreadable("io", "is a folder, not a file") from None
     except OSError as exc:
-        problems.append(Problem(message=f"cannot read: {exc.strerror}", file=display, code="io"))
-        return None
+        raise _Unreadable("io", exc.strerror or type(exc).__name__) from None
+    except ValueError as exc:  # e.g. a NUL character in the name
+        raise _Unreadable("io", str(exc)) from None
+
+
+def _target(base: FsPath, name: str) -> FsPath:
     try:
-        data, source = read_yaml(raw, file=display)
+        return (base / name).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise _Unreadable("io", str(exc) or type(exc).__name__) from None
+
+
+def _read(path: FsPath, display: str, problems: list[Problem]) -> tuple[Any, Locations, bytes] | None:
+    """Read one YAML file; ``None`` (with the problems added) if it cannot be parsed.
+
+    Raises :class:`_Unreadable` if the file cannot be opened. Problems that
+    leave the document usable are added to ``problems`` and the data returned.
+    """
+    raw = _read_bytes(path)
+    try:
+        data, source, found = read_yaml_partial(raw, file=display)
     except PolicyError as exc:
         problems.extend(exc.problems)
         return None
+    problems.extend(found)
     return data, _from_source(display, source.positions, source.key_positions), raw
 
 
@@ -169,8 +206,8 @@ class _Resolver:
             return None
         data = dict(data)
         # includes first: they only contribute calendars and seasons
-        includes = data.get("include", [])
-        if includes and not (isinstance(includes, list) and all(isinstance(i, str) for i in includes)):
+        includes = data.get("include") or []
+        if not isinstance(includes, list):
             self.problems.append(loc.problem(("include",), "include is a list of file paths", code="type"))
             includes = []
         for index, name in enumerate(includes):
@@ -181,20 +218,23 @@ class _Resolver:
         if not isinstance(parent_name, str):
             self.problems.append(loc.problem(("extends",), "extends is a file path", code="type"))
             return None
-        target = (base / parent_name).resolve()
-        if target in chain:
-            cycle = " -> ".join(_display(p) for p in (*chain, target))
-            self.problems.append(loc.problem(("extends",), f"extends cycle: {cycle}", code="cycle"))
-            return None
-        if len(chain) > MAX_CHAIN:
-            self.problems.append(loc.problem(("extends",), "extends chain too long", code="cycle"))
-            return None
-        read = _read(target, _display(target), self.problems)
-        if read is None:
-            if self.problems and self.problems[-1].code == "not-found":
-                self.problems[-1] = loc.problem(
-                    ("extends",), f"template not found: {parent_name}", code="not-found"
+        try:
+            target = _target(base, parent_name)
+            if target in chain:
+                cycle = " -> ".join(_display(p) for p in (*chain, target))
+                self.problems.append(loc.problem(("extends",), f"extends cycle: {cycle}", code="cycle"))
+                return None
+            if len(chain) > MAX_CHAIN:
+                self.problems.append(
+                    loc.problem(("extends",), f"extends chain longer than {MAX_CHAIN} files", code="cycle")
                 )
+                return None
+            read = _read(target, _display(target), self.problems)
+        except _Unreadable as exc:
+            what = "template not found" if exc.code == "not-found" else f"cannot read template ({exc.reason})"
+            self.problems.append(loc.problem(("extends",), f"{what}: {parent_name}", code=exc.code))
+            return None
+        if read is None:
             return None
         pdata, ploc, ptext = read
         files.append(_display(target))
@@ -212,19 +252,24 @@ class _Resolver:
         chain: tuple[FsPath, ...],
         files: list[str],
         texts: list[bytes],
-        name: str,
+        name: object,
         at: Path,
     ) -> None:
-        target = (base / name).resolve()
-        if target in chain:
-            cycle = " -> ".join(_display(p) for p in (*chain, target))
-            self.problems.append(loc.problem(at, f"include cycle: {cycle}", code="cycle"))
+        if not isinstance(name, str):
+            self.problems.append(loc.problem(at, "include is a list of file paths", code="type"))
             return
-        before = len(self.problems)
-        read = _read(target, _display(target), self.problems)
+        try:
+            target = _target(base, name)
+            if target in chain:
+                cycle = " -> ".join(_display(p) for p in (*chain, target))
+                self.problems.append(loc.problem(at, f"include cycle: {cycle}", code="cycle"))
+                return
+            read = _read(target, _display(target), self.problems)
+        except _Unreadable as exc:
+            what = "included file not found" if exc.code == "not-found" else f"cannot read included file ({exc.reason})"
+            self.problems.append(loc.problem(at, f"{what}: {name}", code=exc.code))
+            return
         if read is None:
-            if len(self.problems) > before and self.problems[-1].code == "not-found":
-                self.problems[-1] = loc.problem(at, f"included file not found: {name}", code="not-found")
             return
         fdata, floc, ftext = read
         files.append(_display(target))
@@ -243,7 +288,11 @@ class _Resolver:
                 )
             )
             return
-        for index, nested in enumerate(fdata.get("include", []) or []):
+        nested_names = fdata.get("include") or []
+        if not isinstance(nested_names, list):
+            self.problems.append(floc.problem(("include",), "include is a list of file paths", code="type"))
+            nested_names = []
+        for index, nested in enumerate(nested_names):
             self._include(fdata, floc, target.parent, (*chain, target), files, texts, nested, ("include", index))
         for section in NAMED_MAPS:
             entries = fdata.get(section)
@@ -332,6 +381,15 @@ class _Resolver:
                         )
                     )
                 continue
+            if (override is not None or remove is not None) and rid is None:
+                self.problems.append(
+                    child.loc.problem(
+                        (key, i),
+                        "'override' and 'remove' need the 'id' of the template's rule",
+                        code="unknown-override",
+                    )
+                )
+                continue
             if override is not None or remove is not None:
                 self.problems.append(
                     child.loc.problem(
@@ -384,82 +442,243 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> Path:
     return tuple(out)
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
-    """The model class that owns the field at ``loc`` (best effort, for suggestions)."""
-    import types
-    import typing
-
-    current: Any = PolicyDocument
-    for part in loc[:-1]:
-        if isinstance(part, int):
+def _annotation_models(annotation: Any) -> list[type[BaseModel]]:
+    """Model classes inside an annotation (through Optional, tuples, dicts, unions)."""
+    out: list[type[BaseModel]] = []
+    stack = [annotation]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            if item not in out:
+                out.append(item)
             continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(part)
-            if info is None:
-                for name, f in current.model_fields.items():
-                    if f.alias == part:
-                        info = current.model_fields[name]
-                        break
-            if info is None:
-                # a discriminated union tag: find the member whose kind matches
-                return None
-            current = info.annotation
-        args = _unwrap(current)
-        candidates = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        if len(candidates) == 1:
-            current = candidates[0]
-        elif candidates:
-            tagged = [c for c in candidates if "kind" in c.model_fields]
-            match = [
-                c for c in tagged
-                if typing.get_args(c.model_fields["kind"].annotation) == (part,)
-            ]
-            current = match[0] if match else candidates[0]
-        _ = types
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return current
+        stack.extend(typing.get_args(item))
+    return out
+
+
+def _is_mapping(annotation: Any) -> bool:
+    """Whether values of this field are reached through a mapping key (calendars, costs)."""
+    stack = [annotation]
+    while stack:
+        item = stack.pop()
+        origin = typing.get_origin(item)
+        if origin is dict:
+            return True
+        if origin in (tuple, list):
+            continue
+        stack.extend(typing.get_args(item))
+    return False
+
+
+def _field(model: type[BaseModel], name: str) -> Any:
+    info = model.model_fields.get(name)
+    if info is not None:
+        return info
+    for candidate in model.model_fields.values():
+        if candidate.alias == name:
+            return candidate
     return None
 
 
-def _unwrap(annotation: Any) -> list[Any]:
-    import typing
+def _kind_tags(model: type[BaseModel]) -> tuple[Any, ...]:
+    info = model.model_fields.get("kind")
+    return typing.get_args(info.annotation) if info is not None else ()
 
-    stack = [annotation]
-    out: list[Any] = []
-    while stack:
-        item = stack.pop()
-        args = typing.get_args(item)
-        if args:
-            stack.extend(args)
-        else:
-            out.append(item)
-    return out
+
+def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model that owns the last part of a pydantic error location (for suggestions)."""
+    candidates: list[type[BaseModel]] = [PolicyDocument]
+    key_next = False
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if key_next:  # a name in a mapping: calendars.<name>, costs.covered.<line>
+            key_next = False
+            continue
+        if len(candidates) > 1:  # a discriminated union: the tag picks the member
+            tagged = [c for c in candidates if part in _kind_tags(c)]
+            if tagged:
+                candidates = tagged
+                continue
+        owner = next((c for c in candidates if _field(c, part) is not None), None)
+        if owner is None:
+            continue  # a union member's name, such as 'function-after[...]'
+        annotation = _field(owner, part).annotation
+        candidates = _annotation_models(annotation)
+        if not candidates:
+            return None
+        key_next = _is_mapping(annotation)
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
+def _describe(value: Any) -> str:
+    """How a wrongly typed value is shown in a message."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, dt.datetime):
+        return f"the date-time {value.isoformat()}"
+    if isinstance(value, dt.date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
+
+
+_EXPECTED = {
+    "string_type": "text",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a mapping of fields",
+    "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "decimal_type": "a number",
+    "decimal_parsing": "a number",
+    "date_type": "a date (YYYY-MM-DD)",
+    "date_parsing": "a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "a date (YYYY-MM-DD) without a time",
+    "date_from_datetime_parsing": "a date (YYYY-MM-DD)",
+}
+
+_UNION_MEMBER = re.compile(
+    r"^(?:int|str|bool|float|decimal|date|datetime|none|bytes|function-.*|.*\[.*\])$"
+)
+_SHOULD_BE = re.compile(r"^Input should be (?:a valid )?(.+?)(?:, .*)?$")
+_SUBJECT = re.compile(
+    r"^(?:'([^']*)'|cannot read '([^']*)'|unknown weekday(?: range)? '([^']*)'"
+    r"|weekday range '([^']*)'|weekday ([a-z]+) is given twice)"
+)
+
+
+def _type_message(kind: str, value: Any) -> str | None:
+    expected = _EXPECTED.get(kind)
+    if expected is None:
+        return None
+    message = f"expected {expected}, found {_describe(value)}"
+    if kind == "string_type" and isinstance(value, int | float | dt.date):
+        message += "; put it in quotes"
+    return message
+
+
+def _refine(data: Any, path: Path, message: str) -> tuple[Path, bool]:
+    """Point a message about one quoted value at that value (``hours.mon-fri[1]``).
+
+    Validators of a whole mapping (calendar hours, say) report on the mapping;
+    when the message starts with the offending value and it occurs exactly once
+    below, the problem is located there instead. Returns ``(path, is_key)``.
+    """
+    match = _SUBJECT.match(message)
+    if not match:
+        return path, False
+    subject = next(g for g in match.groups() if g is not None)
+    hits: list[tuple[Path, bool]] = []
+
+    def walk(node: Any, at: Path) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k == subject:
+                    hits.append(((*at, k), True))
+                walk(v, (*at, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, (*at, i))
+        elif node == subject and at != path:
+            hits.append((at, False))
+
+    walk(_value_at(data, path), path)
+    return hits[0] if len(hits) == 1 else (path, False)
+
+
+@dataclass
+class _Found:
+    path: Path
+    message: str
+    code: str
+    key: bool = False
+    suggestion: str | None = None
+
+
+def _collapse(errors: list[ErrorDetails], data: Any) -> list[tuple[ErrorDetails, Path, str | None]]:
+    """Merge the errors of one value against each member of a union into one.
+
+    ``gt: abc`` fails as an integer, as a decimal and as a date; one problem
+    (``expected one of: integer, decimal, date or datetime; found 'abc'``) says it.
+    """
+    out: list[tuple[ErrorDetails, Path, str | None]] = []
+    groups: dict[Path, list[ErrorDetails]] = {}
+    order: list[Path | None] = []
+    for err in errors:
+        raw = tuple(err["loc"])
+        path = _data_path(data, raw)
+        member = raw[len(path)] if len(raw) > len(path) else None
+        if isinstance(member, str) and _UNION_MEMBER.match(member):
+            if path not in groups:
+                groups[path] = []
+                order.append(path)
+            groups[path].append(err)
+        else:
+            order.append(None)
+            out.append((err, path, None))
+    merged: list[tuple[ErrorDetails, Path, str | None]] = []
+    plain = iter(out)
+    for key in order:
+        if key is None:
+            merged.append(next(plain))
+            continue
+        group = groups[key]
+        if len(group) == 1:
+            merged.append((group[0], key, None))
+            continue
+        options: list[str] = []
+        for err in group:
+            msg = str(err["msg"])
+            m = _SHOULD_BE.match(msg)
+            option = m.group(1) if m else msg
+            option = {"tuple": "a list", "list": "a list", "dictionary": "a mapping"}.get(option, option)
+            if option not in options:
+                options.append(option)
+        message = f"expected one of: {', '.join(options)}; found {_describe(_value_at(data, key))}"
+        merged.append((group[0], key, message))
+    return merged
+
+
 def _validation_problems(exc: ValidationError, data: Any, loc: Locations) -> list[Problem]:
-    problems: list[Problem] = []
+    found: list[_Found] = []
     seen: set[tuple[str, str]] = set()
-    for err in exc.errors():
+    for err, path, collapsed in _collapse(exc.errors(), data):
         raw_loc = tuple(err["loc"])
-        path = _data_path(data, raw_loc)
         kind = str(err["type"])
-        msg = str(err["msg"])
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if msg.startswith("Assertion failed, "):
-            msg = msg[len("Assertion failed, "):]
+        msg = collapsed or str(err["msg"])
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if msg.startswith(prefix):
+                msg = msg[len(prefix):]
         code = "invalid"
         key = False
-        if kind == "extra_forbidden":
+        suggestion: str | None = None
+        value = _value_at(data, path)
+        if collapsed is not None:
+            code = "type"
+        elif kind == "extra_forbidden":
             name = str(path[-1])
             model = _model_at(raw_loc)
             names = _field_names(model) if model else []
             close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-            msg = f"unknown key '{name}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+            suggestion = close[0] if close else None
+            msg = f"unknown key '{name}'" + (f" (did you mean '{suggestion}'?)" if suggestion else "")
             code = "unknown-key"
             key = True
         elif kind == "missing":
@@ -473,8 +692,13 @@ def _validation_problems(exc: ValidationError, data: Any, loc: Locations) -> lis
             msg = f"unknown kind '{tag}'" + (f" (did you mean '{close[0]}'?)" if close else "") + f"; kinds are {expected}"
             path = (*path, "kind")
             code = "unknown-kind"
+        elif kind == "union_tag_not_found":
+            members = ", ".join(
+                f"'{tag}'" for member in _annotation_models(_remedy_union()) for tag in _kind_tags(member)
+            )
+            msg = f"missing 'kind'; kinds are {members}"
+            code = "missing"
         elif kind == "literal_error" or kind == "enum":
-            value = _value_at(data, path)
             expected = str(err.get("ctx", {}).get("expected", ""))
             options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
             close = difflib.get_close_matches(str(value), options, n=1)
@@ -487,20 +711,37 @@ def _validation_problems(exc: ValidationError, data: Any, loc: Locations) -> lis
         elif kind == "timezone_aware":
             msg = "naive datetime: add a UTC offset"
             code = "naive-datetime"
+        elif kind in ("model_type", "model_attributes_type") and isinstance(value, dict):
+            continue
+        elif (typed := _type_message(kind, value)) is not None:
+            msg = typed
+            code = "type"
         elif kind in ("greater_than_equal", "greater_than") and "0" in msg:
+            code = "negative"
+        elif msg.startswith("negative duration"):
             code = "negative"
         elif "unknown unit" in msg:
             code = "unknown-unit"
         elif "unknown time zone" in msg:
             code = "unknown-timezone"
-        if kind in ("model_type", "model_attributes_type") and isinstance(_value_at(data, path), dict):
-            continue
+        if kind == "value_error":
+            path, key = _refine(data, path, msg)
         marker = (format_path(path), msg)
         if marker in seen:
             continue
         seen.add(marker)
-        problems.append(loc.problem(path, msg, code=code, key=key))
-    return problems
+        found.append(_Found(path, msg, code, key, suggestion))
+    # 'titel: x' is one mistake, not two: drop "missing 'title'" next to it
+    suggested = {(*f.path[:-1], f.suggestion) for f in found if f.suggestion is not None}
+    return [
+        loc.problem(f.path, f.message, code=f.code, key=f.key)
+        for f in found
+        if not (f.code == "missing" and f.path in suggested)
+    ]
+
+
+def _remedy_union() -> Any:
+    return PolicyDocument.model_fields["remedies"].annotation
 
 
 def _value_at(data: Any, path: Path) -> Any:
@@ -515,6 +756,35 @@ def _value_at(data: Any, path: Path) -> Any:
         else:
             return node  # a shorthand scalar
     return node
+
+
+def _within(path: str, other: str) -> bool:
+    """``path`` is ``other`` or lies below it (``a.b[1]`` is within ``a.b``)."""
+    return path == other or path.startswith((other + ".", other + "["))
+
+
+_READER_CODES = frozenset({"duplicate-key", "naive-datetime"})
+
+
+def _echoes(problem: Problem, earlier: list[Problem]) -> bool:
+    """A validation problem caused by a value already reported (and dropped) by the reader."""
+    for p in earlier:
+        if p.file != problem.file or not (p.code.startswith("yaml-") or p.code in _READER_CODES):
+            continue
+        if (p.line, p.column) == (problem.line, problem.column) and p.line is not None:
+            return True
+        if p.path and problem.path and (_within(problem.path, p.path) or _within(p.path, problem.path)):
+            return True
+    return False
+
+
+def _ordered(problems: list[Problem], files: list[str] | tuple[str, ...]) -> list[Problem]:
+    """Problems in reading order: by file (the policy first), then line and column."""
+    rank = {name: i for i, name in enumerate(files)}
+    return sorted(
+        problems,
+        key=lambda p: (rank.get(p.file or "", len(rank)), p.line or 0, p.column or 0),
+    )
 
 
 def load_document(
@@ -536,7 +806,11 @@ def load_document(
     ):
         path = FsPath(source)
         display = file or _display(path)
-        read = _read(path, display, problems)
+        try:
+            read = _read(path, display, problems)
+        except _Unreadable as exc:
+            message = f"file not found: {display}" if exc.code == "not-found" else f"cannot read: {exc.reason}"
+            raise PolicyError(Problem(message=message, file=display, code=exc.code)) from None
         if read is None:
             raise PolicyError(problems)
         data, loc, text = read
@@ -545,11 +819,14 @@ def load_document(
         files = [display]
     else:
         display = file or "<policy>"
-        text = source.encode("utf-8") if isinstance(source, str) else source
         try:
-            data, smap = read_yaml(text, file=display)
-        except PolicyError:
-            raise
+            text = source.encode("utf-8") if isinstance(source, str) else source
+        except UnicodeEncodeError as exc:
+            raise PolicyError(
+                Problem(message=f"not valid Unicode text: {exc.reason}", file=display, code="encoding")
+            ) from None
+        data, smap, found = read_yaml_partial(text, file=display)
+        problems.extend(found)
         loc = _from_source(display, smap.positions, smap.key_positions)
         base = FsPath(base_dir) if base_dir is not None else FsPath.cwd()
         chain = ()
@@ -557,19 +834,23 @@ def load_document(
     texts = [text]
     raw = resolver.resolve(data, loc, base, chain, files, texts)
     problems.extend(resolver.problems)
-    if raw is None or problems:
-        raise PolicyError(problems or [Problem("invalid policy", file=display)])
+    if raw is None:
+        raise PolicyError(_ordered(problems or [Problem("invalid policy", file=display)], files))
     raw.data.pop("include", None)
     raw.data.pop("extends", None)
     try:
         document = PolicyDocument.model_validate(raw.data)
     except ValidationError as exc:
-        raise PolicyError(_validation_problems(exc, raw.data, raw.loc)) from None
+        found_now = _validation_problems(exc, raw.data, raw.loc)
+        problems.extend(p for p in found_now if not _echoes(p, problems))
+        raise PolicyError(_ordered(problems, raw.files)) from None
+    if problems:
+        raise PolicyError(_ordered(problems, raw.files))
     ref_problems = [
         raw.loc.problem(path, message, code=code) for path, message, code in check_references(document)
     ]
     if ref_problems:
-        raise PolicyError(ref_problems)
+        raise PolicyError(_ordered(ref_problems, raw.files))
     digest = hashlib.sha256()
     for blob in raw.texts:
         digest.update(hashlib.sha256(blob).digest())

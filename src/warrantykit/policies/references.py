@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from warrantykit.facts import Asset, Claim, Ticket
 from warrantykit.policies.conditions import Condition
 from warrantykit.policies.durations import Duration, Unit
+from warrantykit.policies.lint import describe_claim, example_claim
 from warrantykit.policies.models import (
     Length,
     LoanerRemedy,
@@ -191,6 +192,12 @@ def remedies_may_overlap(a: Any, b: Any) -> bool:
     return True
 
 
+def _overlap_example(a: Any, b: Any) -> str:
+    """``; e.g. both match the claim {...}`` (lint WK101), or nothing."""
+    claim = example_claim(a, b)
+    return f"; e.g. both match the claim {describe_claim(claim)}" if claim is not None else ""
+
+
 class _Checker:
     def __init__(self, doc: PolicyDocument) -> None:
         self.doc = doc
@@ -290,12 +297,17 @@ class _Checker:
             self.fact(node.fact, roots, (*npath, "fact"))
             if codes is not None and node.fact == "claim.cause_codes":
                 operand = node.operand()
-                values = operand if isinstance(operand, tuple) else (operand,)
-                for value in values:
+                listed = isinstance(operand, tuple)
+                values = operand if listed else (operand,)
+                for k, value in enumerate(values):
                     if isinstance(value, str) and value not in codes:
+                        import difflib
+
+                        close = difflib.get_close_matches(value, sorted(codes), n=1)
+                        hint = f" (did you mean '{close[0]}'?)" if close else ""
                         self.add(
-                            (*npath, node.operator),
-                            f"cause code '{value}' is not in the policy's cause_codes",
+                            (*npath, node.operator, k) if listed else (*npath, node.operator),
+                            f"cause code '{value}' is not in the policy's cause_codes{hint}",
                             "unknown-cause-code",
                         )
 
@@ -322,18 +334,19 @@ class _Checker:
                     continue
                 if not remedies_may_overlap(a, b):
                     continue
+                example = _overlap_example(a, b)
                 if a.precedence is None or b.precedence is None:
                     self.add(
                         ("remedies", j, "precedence"),
                         f"remedy rules '{a.id}' and '{b.id}' can both match and have no declared "
-                        f"precedence; give each a different 'precedence' (higher wins)",
+                        f"precedence; give each a different 'precedence' (higher wins){example}",
                         "ambiguous-precedence",
                     )
                 else:
                     self.add(
                         ("remedies", j, "precedence"),
                         f"remedy rules '{a.id}' and '{b.id}' can both match and share precedence "
-                        f"{a.precedence}; make them different",
+                        f"{a.precedence}; make them different{example}",
                         "ambiguous-precedence",
                     )
 

@@ -14,10 +14,18 @@ where every value came from:
   in total (the "billion laughs" attack);
 * nesting deeper than :data:`MAX_DEPTH`, files larger than :data:`MAX_BYTES`;
 * tags other than the standard scalar ones (``!!python/object`` and friends
-  never reach a constructor).
+  never reach a constructor);
+* scalars YAML would resolve to something impossible (``2024-13-01``) or
+  non-finite (``.inf``, ``.nan``, ``1e400``).
+
+Mapping keys are names: a plain key is always taken as its text (``no:`` is the
+key ``"no"``, ``1:`` the key ``"1"``), so keys never change meaning.
 
 All problems found in a document are collected and raised together as one
-:class:`~warrantykit.errors.PolicyError`.
+:class:`~warrantykit.errors.PolicyError`. :func:`read_yaml_partial` returns
+them with the data instead when the rest of the document is still usable (a
+rejected scalar becomes ``None``, a duplicate key is skipped), so a caller can
+report them together with problems found later.
 
 The result is plain data (``dict``, ``list``, ``str``, ``int``, ``float``,
 ``bool``, ``None``, ``date``, aware ``datetime``) plus a :class:`SourceMap`
@@ -27,6 +35,7 @@ from field paths to ``(line, column)``.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -45,8 +54,10 @@ __all__ = [
     "Located",
     "Path",
     "SourceMap",
+    "FATAL_CODES",
     "format_path",
     "read_yaml",
+    "read_yaml_partial",
 ]
 
 MAX_BYTES = 1_048_576
@@ -59,6 +70,20 @@ MAX_NODES = 200_000
 """Most values constructed from one document, counting alias expansion."""
 
 Path = tuple[str | int, ...]
+
+FATAL_CODES = frozenset(
+    {
+        "size-limit",
+        "depth-limit",
+        "alias-limit",
+        "alias-recursive",
+        "encoding",
+        "yaml-syntax",
+        "empty",
+        "multiple-documents",
+    }
+)
+"""Problem codes after which a document cannot be read at all (always raised)."""
 
 _TRUE_FALSE = {"true", "false", "True", "False", "TRUE", "FALSE"}
 _OCTALISH = re.compile(r"^[-+]?0[0-7_]+$|^[-+]?0o[0-7_]+$")
@@ -136,7 +161,8 @@ class _Builder:
         self.aliases = 0
         self.nodes = 0
         self._seen: set[int] = set()
-        self._aborted = False
+        self._open: set[int] = set()  # collections being built (ancestors of the current node)
+        self.aborted = False
 
     def fail(self, node: Node, path: Path, message: str, code: str) -> None:
         self.problems.append(
@@ -151,9 +177,18 @@ class _Builder:
         )
 
     def build(self, node: Node, path: Path, depth: int) -> Any:
-        if self._aborted:
+        if self.aborted:
             return None
         self.nodes += 1
+        if id(node) in self._open:
+            self.fail(
+                node,
+                path,
+                "an alias refers to a value that contains it (a recursive structure)",
+                "alias-recursive",
+            )
+            self.aborted = True
+            return None
         if id(node) in self._seen:
             self.aliases += 1
             if self.aliases > MAX_ALIASES or self.nodes > MAX_NODES:
@@ -164,15 +199,15 @@ class _Builder:
                     f"{MAX_NODES} values); refusing to expand further",
                     "alias-limit",
                 )
-                self._aborted = True
+                self.aborted = True
                 return None
         if self.nodes > MAX_NODES:
             self.fail(node, path, f"document has more than {MAX_NODES} values", "size-limit")
-            self._aborted = True
+            self.aborted = True
             return None
         if depth > MAX_DEPTH:
             self.fail(node, path, f"nesting deeper than {MAX_DEPTH} levels", "depth-limit")
-            self._aborted = True
+            self.aborted = True
             return None
         self.source.positions.setdefault(
             path, Located(node.start_mark.line + 1, node.start_mark.column + 1)
@@ -180,12 +215,17 @@ class _Builder:
         if node.tag not in _ALLOWED_TAGS:
             self.fail(node, path, f"YAML tag {node.tag!r} is not allowed in a policy", "yaml-tag")
             return None
-        if isinstance(node, MappingNode):
+        if isinstance(node, MappingNode | SequenceNode):
             self._seen.add(id(node))
-            return self._mapping(node, path, depth)
-        if isinstance(node, SequenceNode):
-            self._seen.add(id(node))
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            self._open.add(id(node))
+            try:
+                if isinstance(node, MappingNode):
+                    return self._mapping(node, path, depth)
+                return [
+                    self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)
+                ]
+            finally:
+                self._open.discard(id(node))
         assert isinstance(node, ScalarNode)
         return self._scalar(node, path)
 
@@ -198,11 +238,16 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 self.fail(key_node, path, "mapping keys must be plain strings", "yaml-key")
                 continue
-            key = self._scalar(key_node, path)
-            if isinstance(key, bool | int | float | dt.date) or key is None:
-                # keys are names; a number or date key would be a silent conversion
-                key = str(key_node.value)
-            key = str(key)
+            if key_node.tag not in _ALLOWED_TAGS:
+                self.fail(
+                    key_node,
+                    path,
+                    f"YAML tag {key_node.tag!r} is not allowed in a policy",
+                    "yaml-tag",
+                )
+                continue
+            # keys are names: always their text, so `no:` or `1:` never change meaning
+            key = str(key_node.value)
             child = (*path, key)
             if key in out:
                 first = self.source.key_positions.get(child)
@@ -248,14 +293,28 @@ class _Builder:
                     "yaml-octal",
                 )
                 return None
-            return _construct(node)
-        if tag == "tag:yaml.org,2002:float" and _SEXAGESIMAL.match(value):
-            self.fail(
-                node, path, f"{value!r} is a base-60 number in YAML 1.1; quote it", "yaml-sexagesimal"
-            )
-            return None
+            return self._construct(node, path, "number")
+        if tag == "tag:yaml.org,2002:float":
+            if _SEXAGESIMAL.match(value):
+                self.fail(
+                    node,
+                    path,
+                    f"{value!r} is a base-60 number in YAML 1.1; quote it",
+                    "yaml-sexagesimal",
+                )
+                return None
+            number = self._construct(node, path, "number")
+            if isinstance(number, float) and not math.isfinite(number):
+                self.fail(
+                    node,
+                    path,
+                    f"{value!r} is not a finite number; quote it if the text is meant",
+                    "yaml-nonfinite",
+                )
+                return None
+            return number
         if tag == "tag:yaml.org,2002:timestamp":
-            result = _construct(node)
+            result = self._construct(node, path, "date or time")
             if isinstance(result, dt.datetime) and result.tzinfo is None:
                 self.fail(
                     node,
@@ -265,7 +324,20 @@ class _Builder:
                 )
                 return None
             return result
-        return _construct(node)
+        return self._construct(node, path, "value")
+
+    def _construct(self, node: ScalarNode, path: Path, what: str) -> Any:
+        try:
+            return _construct(node)
+        except (ValueError, OverflowError, yaml.YAMLError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.fail(
+                node,
+                path,
+                f"{node.value!r} is not a valid {what} ({reason}); quote it if the text is meant",
+                "yaml-scalar",
+            )
+            return None
 
 
 _CONSTRUCTOR = yaml.SafeLoader("")
@@ -275,13 +347,85 @@ def _construct(node: ScalarNode) -> Any:
     return _CONSTRUCTOR.construct_object(node, deep=True)
 
 
+class _DepthError(Exception):
+    def __init__(self, mark: yaml.Mark, path: Path) -> None:
+        super().__init__()
+        self.mark = mark
+        self.path = path
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with a nesting limit while composing.
+
+    PyYAML composes nodes recursively; without a limit ``[[[[...]]]]`` a few
+    thousand levels deep exhausts the Python stack (``RecursionError``).
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._stack: list[str | int | None] = []
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        if parent is None:
+            part: str | int | None = None  # the document root
+        elif isinstance(index, int):
+            part = index
+        elif isinstance(index, ScalarNode):
+            part = str(index.value)
+        else:
+            part = "?"  # a mapping key, or a complex key's value
+        depth = len(self._stack)  # ancestors of the node about to be composed
+        if depth > MAX_DEPTH:
+            path = tuple(p for p in (*self._stack[1:], part) if p is not None)
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise _DepthError(event.start_mark, path)
+        self._stack.append(part)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._stack.pop()
+
+
+def _line_column(text: str, index: int) -> tuple[int, int]:
+    before = text[:index]
+    line = before.count("\n") + 1
+    return line, index - (before.rfind("\n") + 1) + 1
+
+
 def _compose(text: str, source: SourceMap) -> Iterator[Node]:
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+        line: int | None = None
+        column: int | None = None
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        if isinstance(exc.position, int):
+            line, column = _line_column(text, exc.position)
+        raise PolicyError(
+            Problem(
+                message=f"character {char!r} is not allowed in YAML ({exc.reason})",
+                file=source.file,
+                line=line,
+                column=column,
+                code="yaml-syntax",
+            )
+        ) from None
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is not None:
                 yield node
+    except _DepthError as exc:
+        raise PolicyError(
+            Problem(
+                message=f"nesting deeper than {MAX_DEPTH} levels",
+                path=format_path(exc.path),
+                file=source.file,
+                line=exc.mark.line + 1,
+                column=exc.mark.column + 1,
+                code="depth-limit",
+            )
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise PolicyError(
@@ -305,6 +449,23 @@ def read_yaml(text: str | bytes, *, file: str | None = None) -> tuple[Any, Sourc
     """Parse one YAML document strictly; return its plain data and source map.
 
     Raises :class:`PolicyError` listing every problem found.
+    """
+    data, source, problems = read_yaml_partial(text, file=file)
+    if problems:
+        raise PolicyError(problems)
+    return data, source
+
+
+def read_yaml_partial(
+    text: str | bytes, *, file: str | None = None
+) -> tuple[Any, SourceMap, list[Problem]]:
+    """Like :func:`read_yaml`, but return problems that leave the document usable.
+
+    A rejected scalar (``yes``, ``0755``, a naive datetime, a forbidden tag)
+    is returned as ``None`` and a duplicate or merge key is skipped; the
+    problems come back as the third item. Problems that make the document
+    unreadable (:data:`FATAL_CODES`: syntax errors, limits, several documents)
+    are raised as :class:`PolicyError`.
     """
     source = SourceMap(file=file)
     size = len(text.encode("utf-8")) if isinstance(text, str) else len(text)
@@ -339,6 +500,6 @@ def read_yaml(text: str | bytes, *, file: str | None = None) -> tuple[Any, Sourc
         )
     builder = _Builder(source)
     data = builder.build(nodes[0], (), 0)
-    if builder.problems:
-        raise PolicyError(builder.problems)
-    return data, source
+    if builder.aborted:
+        raise PolicyError([p for p in builder.problems if p.code in FATAL_CODES] or builder.problems)
+    return data, source, builder.problems
