@@ -21,6 +21,7 @@ COMMANDS = (
     "warrantykit.cli.schema",
     "warrantykit.cli.schedule",
     "warrantykit.cli.sla",
+    "warrantykit.cli.test",
 )
 
 
