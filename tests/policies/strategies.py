@@ -351,7 +351,9 @@ def policy_dicts(draw: Draw) -> dict[str, Any]:
     ]
     if warranties:
         policy["warranties"] = warranties
-        policy["warranty_choice"] = draw(st.sampled_from(["customer_choice", "all_apply"]))
+        # customer_choice needs two warranties to choose between (a check error otherwise)
+        choices = ["customer_choice", "all_apply"] if len(warranties) >= 2 else ["all_apply"]
+        policy["warranty_choice"] = draw(st.sampled_from(choices))
 
     # terms
     terms: list[dict[str, Any]] = []

@@ -89,6 +89,7 @@ from dateutil.rrule import DAILY, WEEKLY, rrule
 
 from warrantykit.engine.calendar import BusinessCalendar
 from warrantykit.engine.compiled import Policy
+from warrantykit.engine.conditions import Truth, Unknown, all_of, condition_for
 from warrantykit.engine.obligations import (
     Obligation,
     ObligationStatus,
@@ -105,7 +106,7 @@ from warrantykit.engine.terms import business_calendar as terms_business_calenda
 from warrantykit.errors import CalendarError, EvaluationError, FactsError, Problem
 from warrantykit.facts import Asset, AssetDates, Claim, PerformedWork, parse_facts
 from warrantykit.policies.durations import Duration, Unit
-from warrantykit.policies.models import Anchor, Phase, ScheduleRule
+from warrantykit.policies.models import Anchor, Phase, ScheduleRule, Selector
 
 __all__ = [
     "Obligation",
@@ -665,6 +666,33 @@ def _parse_performed(
     return out
 
 
+def _asset_selected(policy: Policy, selector: Selector, asset: Asset) -> Truth:
+    """Does a schedule rule's ``covers`` select this asset?
+
+    Schedules have no claimed component: ``components`` match when the asset
+    has one of them, ``exclude_components`` never deselect a whole asset, and
+    ``when`` reads ``asset.*`` facts. An unknown category or model is missing.
+    """
+    if selector.all_:
+        return True
+    results: list[Truth] = []
+    if selector.categories is not None:
+        results.append(
+            Unknown(("asset.category",))
+            if asset.category is None
+            else asset.category in selector.categories
+        )
+    if selector.models is not None:
+        results.append(
+            Unknown(("asset.model",)) if asset.model is None else asset.model in selector.models
+        )
+    if selector.components is not None:
+        results.append(bool(set(asset.components) & set(selector.components)))
+    if selector.when is not None:
+        results.append(condition_for(policy, selector.when, aliases={})({"asset": asset}))
+    return all_of(results)
+
+
 def _plans(policy: Policy, asset: Asset, as_of: date) -> list[_Plan]:
     doc = policy.document
     month_end = doc.counting.month_end
@@ -674,6 +702,14 @@ def _plans(policy: Policy, asset: Asset, as_of: date) -> list[_Plan]:
     plans: list[_Plan] = []
     for i, rule in enumerate(doc.schedule):
         invalid.extend(_rule_problems(policy, i, rule))
+        if rule.covers is not None:
+            applies = _asset_selected(policy, rule.covers, asset)
+            if isinstance(applies, Unknown):
+                for path in applies.missing:
+                    missing.setdefault(path, []).append(rule.id)
+                continue
+            if not applies:
+                continue  # the rule is for other products (e.g. leather, not wooden furniture)
         anchor, absent, text = resolve_anchor(rule.anchor, asset.dates, month_end=month_end)
         if anchor is None:
             for path in absent:

@@ -255,6 +255,12 @@ class _Checker:
 
     def terms(self) -> None:
         warranties = {w.id for w in self.doc.warranties}
+        if self.doc.warranty_choice == "customer_choice" and len(warranties) < 2:
+            self.add(
+                ("warranty_choice",),
+                "customer_choice needs at least two warranties to choose between",
+                "choice-without-alternatives",
+            )
         for i, term in enumerate(self.doc.terms):
             base: Path = ("terms", i)
             if term.warranty is not None:
@@ -377,6 +383,12 @@ class _Checker:
             else:
                 self.name("event", start, set(TICKET_EVENTS), (*base, "starts"), "unknown-event")
             self.name("event", metric.stops, set(TICKET_EVENTS) - {"opened"}, (*base, "stops"), "unknown-event")
+            for k, end in enumerate(metric.ends_on):
+                epath = (*base, "ends_on", k)
+                if end.startswith("escalated:"):
+                    self.name("channel", end.split(":", 1)[1], channels, epath, "unknown-channel")
+                else:
+                    self.name("event", end, set(TICKET_EVENTS) - {"opened"}, epath, "unknown-event")
             for j, target in enumerate(metric.targets):
                 tpath = (*base, "targets", j)
                 for k, lvl in enumerate(target.severity or ()):
@@ -393,6 +405,9 @@ class _Checker:
     def schedule(self) -> None:
         for i, rule in enumerate(self.doc.schedule):
             base: Path = ("schedule", i)
+            if rule.covers is not None and rule.covers.when is not None:
+                # a schedule has no claim: its selector reads asset facts only
+                self.condition(rule.covers.when, ("asset",), (*base, "covers", "when"))
             self.name("season", rule.season, self.seasons, (*base, "season"), "unknown-season")
             self.name("calendar", rule.calendar, self.calendars, (*base, "calendar"), "unknown-calendar")
             self.name("term", rule.until_term, self.term_ids, (*base, "until_term"), "unknown-term")
