@@ -45,25 +45,30 @@ def test_p1_project_36_months(hvac: Policy) -> None:
 
 
 def test_p2_piping_three_years(hvac: Policy) -> None:
+    # 四.1) 其中: piping has its own 3-year period instead of the project's 36 months
     d = decide(hvac, "2026-12-01", component="water_supply_drainage")
-    assert [t.id for t in d.terms] == ["project", "piping-and-installation", "spare-parts-supply"]
+    assert [t.id for t in d.terms] == ["piping-and-installation", "spare-parts-supply"]
     assert term(d, "piping-and-installation").end == date(2027, 1, 15)
     assert decide(hvac, "2027-01-16", component="water_supply_drainage").status == "expired"
 
 
 def test_p3_three_heating_seasons_outlast_the_project(hvac: Policy) -> None:
     d = decide(hvac, "2027-03-01", component="heating_system")
-    assert term(d, "project").inside is False
+    # the heating system is counted in seasons only (其中), not by the 36 months
+    assert "project" not in [t.id for t in d.terms]
     assert term(d, "heating-system").end == date(2027, 3, 15)
     assert d.status == "covered" and d.term == "heating-system"
     assert decide(hvac, "2027-03-16", component="heating_system").status == "expired"
 
 
-def test_p3_cooling_seasons_end_earlier_but_the_project_still_covers(hvac: Policy) -> None:
+def test_p3_cooling_seasons_end_before_the_36_months_and_are_not_extended(hvac: Policy) -> None:
+    # 3 cooling seasons from 2024-01-15 end on 2026-09-15; the project's 36 months run
+    # to 2027-01-15 but do not apply to the cooling system (四.1) 其中)
     d = decide(hvac, "2026-10-01", component="cooling_system")
     assert term(d, "cooling-system").end == date(2026, 9, 15)
     assert term(d, "cooling-system").inside is False
-    assert d.status == "covered" and d.term == "project"
+    assert d.status == "expired"
+    assert decide(hvac, "2026-09-15", component="cooling_system").status == "covered"
 
 
 def test_beijing_2021_22_heating_season_adjustment(hvac: Policy) -> None:

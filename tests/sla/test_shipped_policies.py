@@ -354,7 +354,8 @@ def test_software_escalation_remote_and_on_site_with_pause() -> None:
     d = evaluate(p, t, "2024-05-06 20:00")
     assert d.metric("phone-feedback").state == "met"
     assert d.metric("phone-resolution").due == at("2024-05-06 17:00")
-    assert d.metric("phone-resolution").state == "breached"
+    # S14: the escalation to remote at 10:00 ends the phone clock (ends_on) before its due time
+    assert d.metric("phone-resolution").state == "ended"
     rf = d.metric("remote-feedback")
     assert rf.due == at("2024-05-06 10:00") and rf.state == "met"
     assert d.metric("remote-resolution").due == at("2024-05-06 22:00")
@@ -372,7 +373,8 @@ def test_software_escalation_remote_and_on_site_with_pause() -> None:
     # the pause does not stop the other clocks (its reason lists on-site-arrival only)
     assert d.metric("remote-resolution").paused == timedelta(0)
     assert "remote-resolution-direct" in {n.id for n in d.not_applicable}
-    assert d.status == "breached"
+    # nothing breached; the on-site clock passed its 75 % warning
+    assert d.status == "at_risk"
 
 
 # ---------------------------------------------------------------- S10
