@@ -18,6 +18,7 @@ COMMANDS = (
     "warrantykit.cli.check",
     "warrantykit.cli.claims",
     "warrantykit.cli.fmt",
+    "warrantykit.cli.properties",
     "warrantykit.cli.schema",
     "warrantykit.cli.schedule",
     "warrantykit.cli.sla",
