@@ -23,7 +23,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from warrantykit.engine.decision import claim_json
 from warrantykit.testing.strategies import ClaimExample, Example, ScheduleExample, TicketExample
 
 __all__ = ["case_snippet", "case_data", "expect_of", "to_yaml"]
@@ -256,7 +255,7 @@ def case_data(
     kind = _kind(example)
     if isinstance(example, ClaimExample):
         case["as_of"] = example.as_of
-        case["claim"] = claim_json(example.claim)
+        case["claim"] = example.claim.model_dump(mode="json", exclude_defaults=True)
     elif isinstance(example, TicketExample):
         case["as_of"] = example.as_of
         case["ticket"] = example.ticket.model_dump(mode="json", exclude_defaults=True)
