@@ -30,11 +30,18 @@ Evaluation order (``docs/decisions.md`` says the same with examples):
 7. With several warranties: the most favourable outcome is the decision
    (status, then remedy, then lower customer cost); the others are
    ``alternatives``.
+
+Performance (``docs/performance.md``): everything that depends on the policy
+alone is compiled once into a :class:`ClaimPlan`; date arithmetic, selected
+terms and cost lines are memoised in bounded memos; terms that count the same
+way from the same anchor share one window per claim; and a decision records
+its reasons as a trace whose sentences (and the term windows) are written the
+first time ``decision.reasons`` / ``decision.terms`` is read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,10 +53,10 @@ from warrantykit.engine.conditions import (
     CompiledCondition,
     Truth,
     Unknown,
-    any_of,
+    all_of,
     condition_for,
 )
-from warrantykit.engine.costs import DEFAULT_RULES, CostSource, assign_costs
+from warrantykit.engine.costs import DEFAULT_RULES, CostSource, LinePlan, assign_costs, line_costs
 from warrantykit.engine.decision import (
     OPTION_RANK,
     STATUS_RANK,
@@ -64,20 +71,23 @@ from warrantykit.engine.decision import (
     TermWindow,
     make_decision,
     make_outcome,
+    make_remedy,
     make_term_window,
 )
 from warrantykit.engine.reasons import Reason
 from warrantykit.engine.remedies import (
     RemedyPlan,
     RemedyState,
+    Why,
     best_option,
     compile_remedies,
     depreciation,
     loaner,
+    render_why,
     run_rule,
 )
 from warrantykit.engine.terms import (
-    COVERAGE_KINDS,
+    MEMO_SIZE,
     SERVICE_KINDS,
     ClaimFacts,
     TermEval,
@@ -98,6 +108,35 @@ _DEFAULT_OPTIONS: Final[dict[str, tuple[str, ...]]] = {
     "exchange": ("exchange", "repair"),
 }
 _OUTCOME_SEVERITY: Final[dict[str, int]] = {"paid_service": 0, "advice_only": 1, "no_service": 2}
+_EXPIRED_SERVICE_KINDS: Final = SERVICE_KINDS | {"cost_cover"}
+_new: Final = object.__new__
+_set: Final = object.__setattr__
+_tuple_new: Final = tuple.__new__
+_MEMO_LIMIT: Final = MEMO_SIZE
+
+Selected = tuple[tuple[TermPlan, Truth], ...]
+"""The terms whose selector does not reject the claim, with the selector's answer."""
+
+# A decision's reasons are recorded as a *trace*: each item is a finished
+# Reason, or a tuple ``(function, *arguments)`` that writes it.  The trace is
+# turned into Reason records the first time ``decision.reasons`` is read, so
+# a batch that only needs statuses, remedies and costs never formats a
+# sentence (docs/performance.md).
+Trace = list[Any]
+
+
+def _materialize(trace: Trace, fd: date | None) -> tuple[Reason, ...]:
+    out = []
+    fd_text = fd.isoformat() if fd is not None else ""
+    for item in trace:
+        kind = item.__class__
+        if kind is Reason:
+            out.append(item)
+        elif kind is TermEval:  # a term window's reason
+            out.append(_term_reason(item, fd, fd_text))
+        else:
+            out.append(item[0](*item[1:]))
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- compiled plan
@@ -114,6 +153,10 @@ class ExclusionPlan:
     terms: frozenset[str] | None
     costs: tuple[CostSource, ...]
     source: str
+    match: ExclusionMatch
+    """What a decision lists when the exclusion matches (shared, immutable)."""
+    reason: Reason
+    """Why, when it matches (the same for every claim)."""
 
 
 def _located(policy: Policy, path: tuple[str | int, ...], fallback: str) -> str:
@@ -147,7 +190,13 @@ def _table(
 
 
 class ClaimPlan:
-    """Everything the claim evaluation needs from one policy, built once."""
+    """Everything the claim evaluation needs from one policy, built once.
+
+    Besides the compiled terms, exclusions, remedy rules and cost tables it
+    keeps bounded memos of what depends on the policy and a few facts only:
+    the terms a (category, model, component) selects, remedies and reasons
+    that do not depend on the claim's dates, and cost lines per price.
+    """
 
     def __init__(self, policy: Policy) -> None:
         doc = policy.document
@@ -172,8 +221,19 @@ class ClaimPlan:
             )
         else:
             self.groups = ((None, terms),)
+        self.single = len(self.groups) == 1
+        # selectors without a `when` depend on category, model and component only
+        self.static = tuple(all(t.selector_static for t in group) for _, group in self.groups)
+        self.selected: tuple[dict[tuple[Any, ...], Selected], ...] = tuple({} for _ in self.groups)
         self.exclusions = tuple(self._exclusion(i, e) for i, e in enumerate(doc.exclusions))
         self.remedies = compile_remedies(policy)
+        self.abnormal_rules = tuple(r for r in self.remedies.rules if r.kind == "abnormal_life")
+        # a loaner rule gated by `terms:` that names no warranty/exchange term never
+        # holds (its gate looks at the covering terms only): it is not tried per claim
+        coverage_ids = {t.id for t in terms if t.coverage_kind}
+        self.loaner_rules = tuple(
+            r for r in self.remedies.loaners if r.terms is None or r.terms & coverage_ids
+        )
         self.term_costs: dict[str, tuple[CostSource, ...]] = {
             t.id: _table(
                 policy,
@@ -199,7 +259,11 @@ class ClaimPlan:
             self.tables[situation] = {s.line: s for s in sources}
         self.counting = doc.counting
         self.cost_cache: dict[Any, Any] = {}
+        self.memo: dict[Any, Any] = {}
         self.warranty_names = {w.id: (w.name or w.id) for w in doc.warranties}
+        self.terms_source = self.ref.file or "-"
+        self.exclusions_source = str(policy.source_of("exclusions"))
+        self.remedies_source = str(policy.source_of("remedies"))
 
     def _exclusion(self, index: int, exclusion: Exclusion) -> ExclusionPlan:
         policy = self.policy
@@ -221,7 +285,50 @@ class ClaimPlan:
                 fallback=source,
             ),
             source=source,
+            match=ExclusionMatch(
+                id=exclusion.id,
+                clause=exclusion.clause,
+                outcome=exclusion.outcome,
+                still_provided=exclusion.still_provided,
+            ),
+            reason=Reason(
+                exclusion.id,
+                exclusion.clause,
+                f"exclusion {exclusion.id} applies: {exclusion.text or exclusion.id}"
+                + (" (service may be refused)" if exclusion.outcome == "no_service" else ""),
+                source,
+            ),
         )
+
+    def select(self, group: int, facts: ClaimFacts) -> Selected:
+        """The group's terms that may apply to the claim, in document order."""
+        term_plans = self.groups[group][1]
+        if not self.static[group]:
+            return tuple(
+                (t, applies) for t in term_plans if (applies := t.selector(facts)) is not False
+            )
+        asset = facts.asset
+        key = (asset.category, asset.model, facts.claim.component)
+        memo = self.selected[group]
+        hit = memo.get(key)
+        if hit is None:
+            hit = tuple(
+                (t, applies) for t in term_plans if (applies := t.selector(facts)) is not False
+            )
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[key] = hit
+        return hit
+
+    def remember(self, key: Any, build: Callable[[], Any]) -> Any:
+        """A value that depends on ``key`` only (a remedy, a reason), built once."""
+        hit = self.memo.get(key)
+        if hit is None:
+            hit = build()
+            if len(self.memo) >= _MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[key] = hit
+        return hit
 
     def check_cause_codes(self, claim: Claim) -> None:
         allowed = self.cause_codes
@@ -276,70 +383,132 @@ def evaluate(
 ) -> ClaimDecision:
     """Decide ``claim`` under ``policy`` as of ``as_of`` (see the module docstring)."""
     day = _check_as_of(as_of)
-    plan = compile_claims(policy)
-    facts_model = _parse(claim)
-    plan.check_cause_codes(facts_model)
+    return _decide(compile_claims(policy), claim, day)
+
+
+def evaluate_many(
+    policy: Policy, claims: Iterable[Claim | Mapping[str, Any] | str | bytes], *, as_of: date
+) -> Iterator[ClaimDecision]:
+    """Lazily decide each claim; ``as_of`` is checked at once, each claim when it is reached.
+
+    Nothing is kept between claims but the policy's bounded memos, so memory
+    stays flat whatever the number of claims.
+    """
+    day = _check_as_of(as_of)
+    return _decide_all(compile_claims(policy), claims, day)
+
+
+def _decide_all(
+    plan: ClaimPlan, claims: Iterable[Claim | Mapping[str, Any] | str | bytes], day: date
+) -> Iterator[ClaimDecision]:
+    for claim in claims:
+        yield _decide(plan, claim, day)
+
+
+class _Lazy(tuple[list[TermEval], Trace, date | None]):
+    """What a decision needs to write its term windows and reasons when they are read:
+    ``(applicable term windows, trace, failure date)``, built in one step."""
+
+    __slots__ = ()
+
+    def terms(self) -> tuple[TermWindow, ...]:
+        return tuple([_window(e) for e in self[0]])
+
+    def reasons(self) -> tuple[Reason, ...]:
+        return _materialize(self[1], self[2])
+
+
+def _decide(
+    plan: ClaimPlan, claim: Claim | Mapping[str, Any] | str | bytes, day: date
+) -> ClaimDecision:
+    facts_model = claim if isinstance(claim, Claim) else _parse(claim)
+    if plan.cause_codes is not None and facts_model.cause_codes:
+        plan.check_cause_codes(facts_model)
     facts = ClaimFacts(facts_model, day)
-    outcomes = [_evaluate_group(plan, facts, warranty, terms) for warranty, terms in plan.groups]
-    others: tuple[Outcome, ...] = ()
-    if len(outcomes) == 1:
-        best = outcomes[0]
-    else:
-        order = sorted(range(len(outcomes)), key=lambda i: _favour(outcomes[i]), reverse=True)
-        best = outcomes[order[0]]
-        others = tuple(outcomes[i] for i in order[1:])
-        choice = Reason(
-            rule=best.warranty or "warranty_choice",
-            clause="P10",
-            text=(
-                f"the customer may choose the more favourable warranty: "
-                f"'{best.warranty}' ({best.status}"
-                + (f", {best.remedy.option}" if best.remedy else "")
-                + ") is given; "
-                + "; ".join(
-                    f"'{o.warranty}' would be {o.status}"
-                    + (f" with {o.remedy.option}" if o.remedy else "")
-                    for o in others
-                )
-            ),
-            source=str(policy.source_of("warranty_choice")),
+    if plan.single:
+        (warranty, status, missing, term, applicable, exclusions, remedy, loaners, costs, warnings, trace) = (
+            _evaluate_group(plan, facts, 0, None)
         )
-        best = replace(best, reasons=(*best.reasons, choice))
-        for other in others:
-            if other.status == "undetermined":
-                facts.warnings.append(
-                    f"the outcome under warranty '{other.warranty}' is undetermined "
-                    f"(missing {', '.join(other.missing)})"
-                )
-    warnings = best.warnings
+        if facts.warnings:
+            # the claim's own warnings are unique already (each is added once)
+            warnings = (
+                tuple(dict.fromkeys(warnings + tuple(facts.warnings)))
+                if warnings
+                else tuple(facts.warnings)
+            )
+        decision = _new(ClaimDecision)
+        _set(
+            decision,
+            "__dict__",
+            {
+                "policy": plan.ref,
+                "as_of": day,
+                "claim": facts_model,
+                "status": status,
+                "warranty": warranty,
+                "missing": missing,
+                "term": term,
+                "exclusions": exclusions,
+                "remedy": remedy,
+                "loaners": loaners,
+                "costs": costs,
+                "alternatives": (),
+                "warnings": warnings,
+                # terms and reasons are written from these when first read
+                "_lazy": _tuple_new(_Lazy, (applicable, trace, facts.failure_date)),
+            },
+        )
+        return decision  # see decision._Deferred
+    outcomes = [
+        _outcome(_evaluate_group(plan, facts, i, warranty), facts.failure_date)
+        for i, (warranty, _) in enumerate(plan.groups)
+    ]
+    order = sorted(range(len(outcomes)), key=lambda i: _favour(outcomes[i]), reverse=True)
+    chosen = outcomes[order[0]]
+    others = tuple(outcomes[i] for i in order[1:])
+    choice = Reason(
+        rule=chosen.warranty or "warranty_choice",
+        clause="P10",
+        text=(
+            f"the customer may choose the more favourable warranty: "
+            f"'{chosen.warranty}' ({chosen.status}"
+            + (f", {chosen.remedy.option}" if chosen.remedy else "")
+            + ") is given; "
+            + "; ".join(
+                f"'{o.warranty}' would be {o.status}"
+                + (f" with {o.remedy.option}" if o.remedy else "")
+                for o in others
+            )
+        ),
+        source=str(plan.policy.source_of("warranty_choice")),
+    )
+    chosen = replace(chosen, reasons=(*chosen.reasons, choice))
+    for other in others:
+        if other.status == "undetermined":
+            facts.warnings.append(
+                f"the outcome under warranty '{other.warranty}' is undetermined "
+                f"(missing {', '.join(other.missing)})"
+            )
+    warnings = chosen.warnings
     if facts.warnings:
         warnings = tuple(dict.fromkeys(warnings + tuple(facts.warnings)))
     return make_decision(
         plan.ref,
         day,
         facts_model,
-        best.status,
-        best.warranty,
-        best.missing,
-        best.term,
-        best.terms,
-        best.exclusions,
-        best.remedy,
-        best.loaners,
-        best.costs,
+        chosen.status,
+        chosen.warranty,
+        chosen.missing,
+        chosen.term,
+        chosen.terms,
+        chosen.exclusions,
+        chosen.remedy,
+        chosen.loaners,
+        chosen.costs,
         others,
         warnings,
-        best.reasons,
+        chosen.reasons,
     )
-
-
-def evaluate_many(
-    policy: Policy, claims: Iterable[Claim | Mapping[str, Any] | str | bytes], *, as_of: date
-) -> Iterator[ClaimDecision]:
-    """Lazily decide each claim; ``as_of`` is checked at once, each claim when it is reached."""
-    day = _check_as_of(as_of)
-    compile_claims(policy)
-    return (evaluate(policy, claim, as_of=day) for claim in claims)
 
 
 def _favour(outcome: Outcome) -> tuple[int, int, Decimal, int]:
@@ -350,7 +519,7 @@ def _favour(outcome: Outcome) -> tuple[int, int, Decimal, int]:
     return STATUS_RANK[outcome.status], remedy_rank, cost_key, -customer_lines
 
 
-# ---------------------------------------------------------------- one warranty
+# ---------------------------------------------------------------- rendering
 
 
 def _window(e: TermEval) -> TermWindow:
@@ -382,21 +551,28 @@ def _window(e: TermEval) -> TermWindow:
     )
 
 
-def _term_text(e: TermEval, fd: date | None) -> str:
-    plan = e.plan
-    head = f"{plan.kind} term {plan.id} ({plan.length_text})"
+def _term_text(e: TermEval, fd: date | None, fd_text: str = "") -> str:
+    """The reason of a term window (``fd_text``: the failure date written out, if known)."""
+    head = e.plan.reason_head
+    start = e.start
     if e.never_starts:
         return f"{head} never starts: {e.anchor}"
-    if e.start is None:
+    if start is None:
         return f"{head}: start unknown (missing {', '.join(e.missing)})"
+    begin = start.isoformat()
+    src = e.anchor_src
+    if isinstance(src, str):
+        anchor = src
+    else:  # (label, day): usually the start itself
+        anchor = f"{src[0]} {begin if src[1] == start else src[1].isoformat()}"
+    end = e.end
     if e.lifetime:
-        span = f"from {e.start.isoformat()}, no end (lifetime)"
-    elif e.end is None:
-        span = f"from {e.start.isoformat()}, end by meter" if e.end_known else (
-            f"from {e.start.isoformat()}, end unknown (missing {', '.join(e.missing)})"
+        span = f"from {begin}, no end (lifetime)"
+    elif end is None:
+        span = f"from {begin}, end by meter" if e.end_known else (
+            f"from {begin}, end unknown (missing {', '.join(e.missing)})"
         )
-    else:
-        span = f"{e.start.isoformat()} to {e.end.isoformat()}"
+    elif e.extension_days or e.rolled_from is not None:
         extras = []
         if e.extension_days:
             extras.append(
@@ -405,22 +581,97 @@ def _term_text(e: TermEval, fd: date | None) -> str:
             )
         if e.rolled_from is not None:
             extras.append(f"rolled forward from {e.rolled_from.isoformat()} off a holiday")
-        if extras:
-            span += " (" + "; ".join(extras) + ")"
-    text = f"{head} counted from {e.anchor}: {span}"
-    for m in e.meters:
-        reading = "unknown" if m.reading is None else str(m.reading)
-        text += f"; {m.meter} {reading} of limit {m.limit}"
+        span = f"{begin} to {end.isoformat()} (" + "; ".join(extras) + ")"
+    else:
+        span = f"{begin} to {end.isoformat()}"
+    tail = ""
+    if e.meters:
+        for m in e.meters:
+            reading = "unknown" if m.reading is None else str(m.reading)
+            tail += f"; {m.meter} {reading} of limit {m.limit}"
     if not e.in_effect:
-        text += "; starts outside the policy's effective window"
+        tail += "; starts outside the policy's effective window"
     if fd is not None:
-        if e.inside is True:
-            text += f"; failure {fd.isoformat()} is inside"
-        elif e.inside is False:
-            text += f"; failure {fd.isoformat()} is " + (
-                "before it starts" if e.before_start else "outside"
-            )
-    return text
+        inside = e.inside
+        if inside is True or inside is False:
+            when = fd_text or fd.isoformat()
+            if inside is True:
+                tail += f"; failure {when} is inside"
+            else:
+                tail += f"; failure {when} is " + ("before it starts" if e.before_start else "outside")
+    return f"{head} counted from {anchor}: {span}{tail}"
+
+
+def _term_reason(e: TermEval, fd: date | None, fd_text: str = "") -> Reason:
+    plan = e.plan
+    return Reason(plan.id, plan.clause, _term_text(e, fd, fd_text), plan.source)
+
+
+def _inside_reason(deciding: TermEval) -> Reason:
+    plan = deciding.plan
+    return Reason(
+        plan.id,
+        plan.clause,
+        f"the failure is inside the {plan.kind} term {plan.id}"
+        + (f" (until {deciding.end.isoformat()})" if deciding.end else ""),
+        plan.source,
+    )
+
+
+def _ended_reason(deciding: TermEval, component: str | None, fd: date | None) -> Reason:
+    plan = deciding.plan
+    subject = f"component {component}" if component else "the unit"
+    return Reason(
+        plan.id,
+        plan.clause,
+        f"the warranty has ended for {subject}: "
+        + (
+            f"last covered day {deciding.end.isoformat()}"
+            if deciding.end is not None
+            else "a usage limit was exceeded"
+        )
+        + (f", failure on {fd.isoformat()}" if fd else ""),
+        plan.source,
+    )
+
+
+def _missing_reason(rule: str, what: str, missing: tuple[str, ...], source: str) -> Reason:
+    return Reason(rule, "-", f"{what}; missing " + ", ".join(missing), source)
+
+
+def _no_term_reason(component: str | None, source: str) -> Reason:
+    subject = f"component {component}" if component else "the unit"
+    return Reason("terms", "-", f"no warranty term of this policy covers {subject}", source)
+
+
+def _precedes_reason(first: TermEval) -> Reason:
+    plan = first.plan
+    return Reason(
+        plan.id,
+        plan.clause,
+        f"the failure precedes the warranty (starts {first.start.isoformat() if first.start else '?'})",
+        plan.source,
+    )
+
+
+def _excluded_remedy(matches: list[ExclusionPlan], refusable: bool) -> tuple[Remedy, Reason]:
+    """X11/X12: paid repair, or advice only, under the most severe matched exclusion."""
+    worst = max(matches, key=lambda ex: _OUTCOME_SEVERITY.get(ex.outcome, 0))
+    option = "advice_only" if worst.outcome == "advice_only" else "paid_repair"
+    remedy = make_remedy(option, (option,), worst.id, worst.clause, service_may_be_refused=refusable)
+    reason = _reason(
+        worst.id,
+        worst.clause,
+        f"remedy: {option.replace('_', ' ')}"
+        + (
+            "; still provided: " + ", ".join(dict.fromkeys(s for ex in matches for s in ex.still_provided))
+            if any(ex.still_provided for ex in matches)
+            else ""
+        )
+        + ("; the vendor may refuse service" if refusable else ""),
+        worst.source,
+    )
+    return remedy, reason
 
 
 def _reason(rule: str, clause: str, text: str, source: str) -> Reason:
@@ -454,28 +705,69 @@ def _deciding_term(covering: list[TermEval]) -> TermEval:
     )
 
 
-def _evaluate_group(
-    plan: ClaimPlan, facts: ClaimFacts, warranty: str | None, term_plans: tuple[TermPlan, ...]
-) -> Outcome:
-    reasons: list[Reason] = []
+# ---------------------------------------------------------------- one warranty
+
+
+_Result = tuple[
+    str | None,  # warranty
+    str,  # status
+    tuple[str, ...],  # missing
+    str | None,  # term
+    list[TermEval],  # applicable
+    tuple[ExclusionMatch, ...],
+    Remedy | None,
+    tuple[Loaner, ...],
+    tuple[CostEntry, ...],
+    tuple[str, ...],  # warnings
+    Trace,
+]
+"""One warranty's outcome, its reasons still a trace."""
+
+
+def _outcome(result: _Result, failure_date: date | None) -> Outcome:
+    warranty, status, missing, term, applicable, exclusions, remedy, loaners, costs, warnings, trace = result
+    return make_outcome(
+        warranty,
+        status,
+        missing,
+        term,
+        tuple(_window(e) for e in applicable),
+        exclusions,
+        remedy,
+        loaners,
+        costs,
+        warnings,
+        _materialize(trace, failure_date),
+    )
+
+
+def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: str | None) -> _Result:
+    trace: Trace = []
     warnings: list[str] = []
     fd = facts.failure_date
     applicable: list[TermEval] = []
     coverage: list[TermEval] = []
-    truths: list[Truth] = []
-    for t in term_plans:
-        applies = t.selector(facts)
-        if applies is False:
-            continue
-        e = t.evaluate(facts, applies)
+    covering: list[TermEval] = []
+    open_: Unknown | None = None  # Kleene OR of the coverage terms' answers
+    for t, applies in plan.select(group, facts):
+        e = t.direct(facts, applies)
         applicable.append(e)
-        reasons.append(Reason(t.id, t.clause, _term_text(e, fd), t.source))
-        if t.kind in COVERAGE_KINDS:
+        trace.append(e)  # its reason is written from the window when read
+        if t.coverage_kind:
             coverage.append(e)
-            truths.append(e.covers_failure)
-    windows = tuple(_window(e) for e in applicable)
-    covered = any_of(truths)
-    covering = [e for e, truth in zip(coverage, truths, strict=True) if truth is True]
+            # e.covers_failure, inlined
+            if not e.in_effect:
+                covers: Truth = False
+            elif applies is True:
+                covers = e.inside
+            else:
+                covers = all_of((applies, e.inside))
+            if covers is True:
+                covering.append(e)
+            elif covers is not False:
+                assert isinstance(covers, Unknown)
+                open_ = covers if open_ is None else open_.merge(covers)
+    covered: Truth = True if covering else (False if open_ is None else open_)
     status: str
     missing: tuple[str, ...] = ()
     matches: list[ExclusionPlan] = []
@@ -486,39 +778,30 @@ def _evaluate_group(
     claim = facts.claim
 
     if covered is True:
-        deciding = _deciding_term(covering)
-        covering_ids = {e.id for e in covering}
+        deciding = covering[0] if len(covering) == 1 else _deciding_term(covering)
+        covering_ids: set[str] | None = None
         unknown: Unknown | None = None
+        env = facts.env
         for ex in plan.exclusions:
-            if ex.terms is not None and not covering_ids <= ex.terms:
-                continue
-            result = ex.when(facts.env)
+            if ex.terms is not None:
+                if covering_ids is None:
+                    covering_ids = {e.plan.id for e in covering}
+                if not covering_ids <= ex.terms:
+                    continue
+            result = ex.when(env)
             if result is True:
                 matches.append(ex)
             elif result is not False:
                 assert isinstance(result, Unknown)
                 unknown = result if unknown is None else unknown.merge(result)
-        reasons.append(
-            _reason(
-                deciding.plan.id,
-                deciding.plan.clause,
-                f"the failure is inside the {deciding.plan.kind} term {deciding.plan.id}"
-                + (f" (until {deciding.end.isoformat()})" if deciding.end else ""),
-                deciding.plan.source,
-            )
-        )
+        trace.append((_inside_reason, deciding))
         if matches:
             status = "excluded"
         elif unknown is not None:
             status = "undetermined"
             missing = unknown.missing
-            reasons.append(
-                _reason(
-                    "exclusions",
-                    "-",
-                    "an exclusion may apply; missing " + ", ".join(missing),
-                    str(plan.policy.source_of("exclusions")),
-                )
+            trace.append(
+                (_missing_reason, "exclusions", "an exclusion may apply", missing, plan.exclusions_source)
             )
         else:
             status = "covered"
@@ -526,45 +809,21 @@ def _evaluate_group(
         candidates = [
             e for e in coverage if e.in_effect and not e.never_starts and e.applies is not False
         ]
-        subject = f"component {claim.component}" if claim.component else "the unit"
         if not candidates:
             status = "not_applicable"
-            reasons.append(
-                _reason(
-                    "terms",
-                    "-",
-                    f"no warranty term of this policy covers {subject}",
-                    plan.ref.file or "-",
-                )
-            )
+            trace.append((_no_term_reason, claim.component, plan.terms_source))
         elif all(e.before_start for e in candidates):
             status = "not_applicable"
             first = min(candidates, key=lambda e: e.start or date.max)
-            reasons.append(
-                _reason(
-                    first.plan.id,
-                    first.plan.clause,
-                    f"the failure precedes the warranty (starts {first.start.isoformat() if first.start else '?'})",
-                    first.plan.source,
-                )
-            )
+            trace.append((_precedes_reason, first))
         else:
             status = "expired"
-            deciding = max(candidates, key=lambda e: (_end_key(e), -e.plan.index))
-            reasons.append(
-                _reason(
-                    deciding.plan.id,
-                    deciding.plan.clause,
-                    f"the warranty has ended for {subject}: "
-                    + (
-                        f"last covered day {deciding.end.isoformat()}"
-                        if deciding.end is not None
-                        else "a usage limit was exceeded"
-                    )
-                    + (f", failure on {fd.isoformat()}" if fd else ""),
-                    deciding.plan.source,
-                )
+            deciding = (
+                candidates[0]
+                if len(candidates) == 1
+                else max(candidates, key=lambda e: (_end_key(e), -e.plan.index))
             )
+            trace.append((_ended_reason, deciding, claim.component, fd))
         # X12: an exclusion may let the vendor refuse service even out of warranty
         for ex in plan.exclusions:
             if ex.outcome == "no_service" and ex.when(facts.env) is True:
@@ -573,101 +832,114 @@ def _evaluate_group(
         status = "undetermined"
         assert isinstance(covered, Unknown)
         missing = covered.missing
-        reasons.append(
-            _reason(
-                "terms",
-                "-",
-                "whether a term covers the failure is unknown; missing " + ", ".join(missing),
-                plan.ref.file or "-",
-            )
+        trace.append(
+            (_missing_reason, "terms", "whether a term covers the failure is unknown", missing, plan.terms_source)
         )
 
-    exclusions = tuple(
-        ExclusionMatch(id=ex.id, clause=ex.clause, outcome=ex.outcome, still_provided=ex.still_provided)
-        for ex in matches
-    )
-    for ex in matches:
-        refused = " (service may be refused)" if ex.outcome == "no_service" else ""
-        reasons.append(
-            _reason(
-                ex.id,
-                ex.clause,
-                f"exclusion {ex.id} applies: {ex.text or ex.id}{refused}",
-                ex.source,
-            )
-        )
-
-    state = RemedyState(
-        policy=plan.policy,
-        covering=tuple(covering),
-        applicable=tuple(applicable),
-        zone=plan.zone,
-        counting_roll=plan.counting.roll_forward,
-        start_day=plan.counting.start_day,
-        month_end=plan.counting.month_end,
-    )
-    service_refusable = any(ex.outcome == "no_service" for ex in matches)
+    exclusions: tuple[ExclusionMatch, ...] = ()
+    service_refusable = False
+    if matches:
+        exclusions = tuple(ex.match for ex in matches)
+        trace.extend([ex.reason for ex in matches])
+        service_refusable = any(ex.outcome == "no_service" for ex in matches)
 
     if status == "covered":
         assert deciding is not None
-        remedy, extra_missing = _covered_remedy(plan, facts, state, deciding, reasons)
+        state = _state(plan, covering, applicable)
+        remedy, extra_missing = _covered_remedy(plan, facts, state, deciding, trace)
         if extra_missing:
             status, missing, remedy = "undetermined", extra_missing, None
         else:
-            loaners = _loaners(plan, facts, state, reasons, warnings)
-            costs = _covered_costs(plan, facts, covering, applicable, reasons)
+            if plan.loaner_rules:
+                loaners = _loaners(plan, facts, state, trace, warnings)
+            costs = _covered_costs(plan, facts, covering, applicable, trace)
     elif status == "excluded":
-        worst = max(matches, key=lambda ex: _OUTCOME_SEVERITY.get(ex.outcome, 0))
-        option = "advice_only" if worst.outcome == "advice_only" else "paid_repair"
-        remedy = Remedy(
-            option=option,
-            options=(option,),
-            rule=worst.id,
-            clause=worst.clause,
-            service_may_be_refused=service_refusable,
+        remedy, reason = plan.remember(
+            ("excluded", *[ex.id for ex in matches]),
+            lambda: _excluded_remedy(matches, service_refusable),
         )
-        reasons.append(
-            _reason(
-                worst.id,
-                worst.clause,
-                f"remedy: {option.replace('_', ' ')}"
-                + (
-                    "; still provided: " + ", ".join(dict.fromkeys(s for ex in matches for s in ex.still_provided))
-                    if any(ex.still_provided for ex in matches)
-                    else ""
-                )
-                + ("; the vendor may refuse service" if service_refusable else ""),
-                worst.source,
-            )
-        )
-        costs = _excluded_costs(plan, facts, matches, reasons)
+        trace.append(reason)
+        costs = _excluded_costs(plan, facts, matches, trace)
     elif status == "expired":
         remedy, costs, extra_missing = _expired(
-            plan, facts, state, applicable, deciding, service_refusable, reasons
+            plan,
+            facts,
+            _state(plan, (), applicable) if plan.abnormal_rules else None,
+            applicable,
+            deciding,
+            service_refusable,
+            trace,
         )
         if extra_missing:
             status, missing, remedy, costs = "undetermined", extra_missing, None, ()
 
-    return make_outcome(
+    return (
         warranty if warranty is not None else (deciding.plan.warranty if deciding else None),
         status,
         missing,
         deciding.plan.id if deciding is not None and status != "undetermined" else None,
-        windows,
+        applicable,
         exclusions,
         remedy,
         loaners,
         costs,
-        tuple(warnings),
-        tuple(reasons),
+        tuple(warnings) if warnings else (),
+        trace,
+    )
+
+
+def _state(plan: ClaimPlan, covering: Iterable[TermEval], applicable: list[TermEval]) -> RemedyState:
+    counting = plan.counting
+    return RemedyState(
+        plan.policy,
+        tuple(covering),
+        tuple(applicable),
+        plan.zone,
+        counting.roll_forward,
+        counting.start_day,
+        counting.month_end,
     )
 
 
 # ---------------------------------------------------------------- remedies
 
 
-def _same_result(plan_a: RemedyPlan, options: tuple[str, ...]) -> bool:
-    return set(o.value for o in plan_a.rule.options) == set(options)
+def _winner_reason(winner: RemedyPlan, why: Why, remedy: Remedy, note: str) -> Reason:
+    return Reason(
+        winner.id,
+        winner.clause,
+        f"{winner.kind.replace('_', ' ')}: {render_why(why)}; remedy {remedy.option} "
+        f"(options: {', '.join(remedy.options)})"
+        + (f"; replacement: {remedy.replacement.replace('_', ' ')}" if remedy.replacement else "")
+        + ("; losses compensated" if remedy.compensation else "")
+        + (f"; borne by the {remedy.borne_by}" if remedy.borne_by else "")
+        + note,
+        winner.source,
+    )
+
+
+def _default_remedy(plan: ClaimPlan, deciding: TermEval, choice: str | None) -> tuple[Remedy, Reason]:
+    """R1: the deciding term's options (a remedy and reason shared by every such claim)."""
+    term = deciding.plan
+    options = _plan_options(term)
+    chose = choice in options
+
+    def build() -> tuple[Remedy, Reason]:
+        option = choice if chose and choice is not None else best_option(options)
+        remedy = Remedy(option=option, options=options, rule=term.id, clause=term.clause)
+        reason = _reason(
+            term.id,
+            term.clause,
+            f"remedy: {option} (options: {', '.join(options)}"
+            + ("; R1 free repair" if options == ("repair",) else "")
+            + ")"
+            + (f"; the customer chose {choice}" if chose else ""),
+            term.source,
+        )
+        return remedy, reason
+
+    built: tuple[Remedy, Reason] = plan.remember(("R1", term, choice if chose else None), build)
+    return built
 
 
 def _covered_remedy(
@@ -675,74 +947,58 @@ def _covered_remedy(
     facts: ClaimFacts,
     state: RemedyState,
     deciding: TermEval,
-    reasons: list[Reason],
+    trace: Trace,
 ) -> tuple[Remedy | None, tuple[str, ...]]:
     winner: RemedyPlan | None = None
-    winner_text = ""
+    winner_why: Why = ""
     window_end: date | None = None
     pending: list[tuple[RemedyPlan, Unknown]] = []
     for rule in plan.remedies.rules:
-        result, text = run_rule(rule, facts, state)
+        result, why = run_rule(rule, facts, state)
         if result is True:
-            winner, winner_text, window_end = rule, text, state.window_end
+            winner, winner_why, window_end = rule, why, state.window_end
             break
-        if isinstance(result, Unknown):
+        if result is not False:
+            assert isinstance(result, Unknown)
             pending.append((rule, result))
     claim = facts.claim
-    if winner is not None:
-        options = tuple(o.value for o in winner.rule.options)
-    else:
-        options = _term_options(deciding)
-    blockers = [u for r, u in pending if not _same_result(r, options)]
-    if blockers:
-        merged = blockers[0]
-        for u in blockers[1:]:
-            merged = merged.merge(u)
-        reasons.append(
-            _reason(
-                "remedies",
-                "-",
-                "a remedy rule may apply; missing " + ", ".join(merged.missing),
-                str(plan.policy.source_of("remedies")),
+    options = winner.options if winner is not None else _term_options(deciding)
+    if pending:
+        wanted = frozenset(options)
+        blockers = [u for r, u in pending if r.option_set != wanted]
+        if blockers:
+            merged = blockers[0]
+            for u in blockers[1:]:
+                merged = merged.merge(u)
+            trace.append(
+                _reason(
+                    "remedies",
+                    "-",
+                    "a remedy rule may apply; missing " + ", ".join(merged.missing),
+                    plan.remedies_source,
+                )
             )
-        )
-        return None, merged.missing
+            return None, merged.missing
     choice = claim.customer_choice
     if winner is None:
-        option = choice if choice in options else best_option(options)
-        remedy = Remedy(
-            option=option,
-            options=options,
-            rule=deciding.plan.id,
-            clause=deciding.plan.clause,
-        )
-        reasons.append(
-            _reason(
-                deciding.plan.id,
-                deciding.plan.clause,
-                f"remedy: {option} (options: {', '.join(options)}"
-                + ("; R1 free repair" if options == ("repair",) else "")
-                + ")"
-                + (f"; the customer chose {choice}" if choice in options else ""),
-                deciding.plan.source,
-            )
-        )
+        remedy, reason = _default_remedy(plan, deciding, choice)
+        trace.append(reason)
         return remedy, ()
     chosen_rule = winner.rule
     dep = None
-    option = choice if choice in options else best_option(options)
+    option = choice if choice is not None and choice in options else best_option(options)
     note = ""
     if chosen_rule.depreciation is not None and choice == RemedyOption.REFUND.value:
         available = claim.same_model_available
         if available is None:
-            reasons.append(
+            trace.append(
                 _reason(winner.id, winner.clause, "the customer asks for a return; whether the same model is available is unknown", winner.source)
             )
             return None, ("claim.same_model_available",)
         if available:
             dep, dep_missing = depreciation(chosen_rule.depreciation, facts)
             if dep is None:
-                reasons.append(
+                trace.append(
                     _reason(winner.id, winner.clause, "depreciation cannot be computed; missing " + ", ".join(dep_missing), winner.source)
                 )
                 return None, dep_missing
@@ -755,41 +1011,37 @@ def _covered_remedy(
         option = "refund"
         if "refund" not in options:
             options = (*options, "refund")
-    remedy = Remedy(
-        option=option,
-        options=options,
-        rule=winner.id,
-        clause=winner.clause,
-        replacement=getattr(chosen_rule, "replacement", None),
-        compensation=chosen_rule.compensation,
-        borne_by=getattr(chosen_rule, "borne_by", None),
-        window_end=window_end,
-        depreciation=dep,
-    )
-    reasons.append(
-        _reason(
-            winner.id,
-            winner.clause,
-            f"{winner.kind.replace('_', ' ')}: {winner_text}; remedy {option} (options: {', '.join(options)})"
-            + (f"; replacement: {remedy.replacement.replace('_', ' ')}" if remedy.replacement else "")
-            + ("; losses compensated" if remedy.compensation else "")
-            + (f"; borne by the {remedy.borne_by}" if remedy.borne_by else "")
-            + note,
-            winner.source,
-        )
-    )
+    remedy = _rule_remedy(winner, option, options, window_end, dep)
+    trace.append((_winner_reason, winner, winner_why, remedy, note))
     return remedy, ()
+
+
+def _rule_remedy(
+    winner: RemedyPlan, option: str, options: tuple[str, ...], window_end: date | None, dep: Any
+) -> Remedy:
+    rule = winner.rule
+    return make_remedy(
+        option,
+        options,
+        winner.id,
+        winner.clause,
+        getattr(rule, "replacement", None),
+        rule.compensation,
+        getattr(rule, "borne_by", None),
+        window_end,
+        dep,
+    )
 
 
 def _loaners(
     plan: ClaimPlan,
     facts: ClaimFacts,
     state: RemedyState,
-    reasons: list[Reason],
+    trace: Trace,
     warnings: list[str],
 ) -> tuple[Loaner, ...]:
     out: list[Loaner] = []
-    for rule in plan.remedies.loaners:
+    for rule in plan.loaner_rules:
         gate = rule.gate(facts, state)
         if gate is False:
             continue
@@ -830,32 +1082,31 @@ def _loaners(
             )
             if item.deliver_by is not None:
                 text += f"; deliver by {item.deliver_by.isoformat()}"
-        reasons.append(_reason(rule.id, rule.clause, text, rule.source))
+        trace.append(_reason(rule.id, rule.clause, text, rule.source))
     return tuple(out)
 
 
 def _expired(
     plan: ClaimPlan,
     facts: ClaimFacts,
-    state: RemedyState,
+    state: RemedyState | None,
     applicable: list[TermEval],
     deciding: TermEval | None,
     refused: bool,
-    reasons: list[Reason],
+    trace: Trace,
 ) -> tuple[Remedy | None, tuple[CostEntry, ...], tuple[str, ...]]:
     pending: list[Unknown] = []
-    for rule in plan.remedies.rules:
-        if rule.kind != "abnormal_life":
-            continue
-        result, text = run_rule(rule, facts, state)
-        if isinstance(result, Unknown):
-            pending.append(result)
-            continue
+    for rule in plan.abnormal_rules:
+        assert state is not None
+        result, why = run_rule(rule, facts, state)
         if result is not True:
+            if result is not False:
+                assert isinstance(result, Unknown)
+                pending.append(result)
             continue
-        options = tuple(o.value for o in rule.rule.options)
+        options = rule.options
         choice = facts.claim.customer_choice
-        option = choice if choice in options else best_option(options)
+        option = choice if choice is not None and choice in options else best_option(options)
         remedy = Remedy(
             option=option,
             options=options,
@@ -864,19 +1115,19 @@ def _expired(
             replacement=getattr(rule.rule, "replacement", None),
             compensation=rule.rule.compensation,
         )
-        reasons.append(
+        trace.append(
             _reason(
                 rule.id,
                 rule.clause,
-                f"{text}: {option} free of charge" + ("; losses compensated" if remedy.compensation else ""),
+                f"{render_why(why)}: {option} free of charge" + ("; losses compensated" if remedy.compensation else ""),
                 rule.source,
             )
         )
         free = CostRule(payer="vendor", clause=rule.clause)
-        lines = set(plan.tables["covered"]) | set(plan.tables["expired"]) | set(facts.claim.prices)
-        table = [CostSource(line=line, rule=free, rule_id=rule.id, clause=rule.clause, source=rule.source) for line in lines]
+        named = set(plan.tables["covered"]) | set(plan.tables["expired"]) | set(facts.claim.prices)
+        table = [CostSource(line=line, rule=free, rule_id=rule.id, clause=rule.clause, source=rule.source) for line in named]
         costs = assign_costs(
-            plan.policy, facts.claim, "abnormal_life", [table], {}, free, reasons
+            plan.policy, facts.claim, "abnormal_life", [table], {}, free, trace
         )
         return remedy, costs, ()
     if pending:
@@ -887,40 +1138,51 @@ def _expired(
     services = [
         e
         for e in applicable
-        if e.plan.kind in SERVICE_KINDS | {"cost_cover"} and e.covers_failure is True
-    ]
+        if e.plan.kind in _EXPIRED_SERVICE_KINDS
+        and e.inside is True
+        and e.applies is True
+        and e.in_effect
+    ]  # e.covers_failure is True
     service = next((e for e in services if e.plan.kind in SERVICE_KINDS), None)
     source = service or deciding
-    remedy = Remedy(
-        option="paid_repair",
-        options=("paid_repair",),
-        rule=source.plan.id if source else "expired",
-        clause=source.plan.clause if source else "-",
-        service_may_be_refused=refused,
-    )
-    reasons.append(
-        _reason(
+    source_plan = source.plan if source is not None else None
+    service_plan = service.plan if service is not None else None
+
+    def build() -> tuple[Remedy, Reason]:
+        remedy = Remedy(
+            option="paid_repair",
+            options=("paid_repair",),
+            rule=source_plan.id if source_plan else "expired",
+            clause=source_plan.clause if source_plan else "-",
+            service_may_be_refused=refused,
+        )
+        reason = _reason(
             remedy.rule,
             remedy.clause,
             "remedy: paid repair"
-            + (f" under the {service.plan.kind.replace('_', ' ')} term {service.plan.id}" if service else " (out of warranty)")
+            + (
+                f" under the {service_plan.kind.replace('_', ' ')} term {service_plan.id}"
+                if service_plan
+                else " (out of warranty)"
+            )
             + ("; the vendor may refuse service" if refused else ""),
-            source.plan.source if source else plan.ref.file or "-",
+            source_plan.source if source_plan else plan.terms_source,
         )
-    )
-    layers = [list(plan.term_costs[e.id]) for e in services]
-    costs = assign_costs(
-        plan.policy,
-        facts.claim,
-        "expired",
-        layers,
-        plan.tables["expired"],
-        DEFAULT_RULES["expired"],
-        reasons,
-        cache=plan.cost_cache,
-        cache_key=tuple(e.id for e in services),
-    )
-    return remedy, costs, ()
+        return remedy, reason
+
+    remedy, reason = plan.remember(("paid", source_plan, service_plan, refused), build)
+    trace.append(reason)
+    key = ("expired", tuple([e.plan for e in services]))
+    lines: LinePlan | None = plan.cost_cache.get(key)
+    if lines is None:
+        lines = plan.cost_cache[key] = LinePlan(
+            "expired",
+            [list(plan.term_costs[e.plan.id]) for e in services],
+            plan.tables["expired"],
+            DEFAULT_RULES["expired"],
+            False,
+        )
+    return remedy, line_costs(lines, facts.claim, trace, plan.cost_cache), ()
 
 
 # ---------------------------------------------------------------- costs
@@ -931,43 +1193,38 @@ def _covered_costs(
     facts: ClaimFacts,
     covering: list[TermEval],
     applicable: list[TermEval],
-    reasons: list[Reason],
+    trace: Trace,
 ) -> tuple[CostEntry, ...]:
     chosen = covering + [
-        e for e in applicable if e.plan.kind == "cost_cover" and e.covers_failure is True
-    ]
-    key = tuple(e.id for e in chosen)
-
-    def layers() -> list[list[CostSource]]:
-        return [list(plan.term_costs[e.id]) for e in chosen]
-
-    return assign_costs(
-        plan.policy,
-        facts.claim,
-        "covered",
-        layers,
-        plan.tables["covered"],
-        DEFAULT_RULES["covered"],
-        reasons,
-        cache=plan.cost_cache,
-        cache_key=key,
-    )
+        e
+        for e in applicable
+        if e.plan.kind == "cost_cover" and e.inside is True and e.applies is True and e.in_effect
+    ]  # e.covers_failure is True
+    key = ("covered", tuple([e.plan for e in chosen]))
+    lines: LinePlan | None = plan.cost_cache.get(key)
+    if lines is None:
+        lines = plan.cost_cache[key] = LinePlan(
+            "covered",
+            [list(plan.term_costs[e.plan.id]) for e in chosen],
+            plan.tables["covered"],
+            DEFAULT_RULES["covered"],
+            False,
+        )
+    return line_costs(lines, facts.claim, trace, plan.cost_cache)
 
 
 def _excluded_costs(
-    plan: ClaimPlan, facts: ClaimFacts, matches: list[ExclusionPlan], reasons: list[Reason]
+    plan: ClaimPlan, facts: ClaimFacts, matches: list[ExclusionPlan], trace: Trace
 ) -> tuple[CostEntry, ...]:
-    layers = [list(ex.costs) for ex in matches]
     return assign_costs(
         plan.policy,
         facts.claim,
         "excluded",
-        layers,
+        lambda: [list(ex.costs) for ex in matches],
         plan.tables["excluded"],
         DEFAULT_RULES["excluded"],
-        reasons,
+        trace,
         first_wins=True,
         cache=plan.cost_cache,
-        cache_key=tuple(ex.id for ex in matches),
+        cache_key=tuple([ex.id for ex in matches]),
     )
-

@@ -226,6 +226,33 @@ def compile_fact(path: str) -> FactGetter:
 
         return get_one
 
+    if len(attrs) == 2 and not keys:
+        first, second = attrs
+
+        def get_two(env: Env) -> Any:
+            node = env.get(root)
+            if node is None:
+                return None
+            node = getattr(node, first, None)
+            return None if node is None else getattr(node, second, None)
+
+        return get_two
+
+    if len(attrs) == 1 and len(keys) == 1:
+        (only,) = attrs
+        (key,) = keys
+
+        def get_key(env: Env) -> Any:  # claim.attributes.<key>
+            node = env.get(root)
+            if node is None:
+                return None
+            node = getattr(node, only, None)
+            if node.__class__ is dict:
+                return node.get(key)
+            return walk_keys(node)
+
+        return get_key
+
     def get(env: Env) -> Any:
         node = env.get(root)
         for attr in attrs:
@@ -315,6 +342,18 @@ def _leaf(cond: Condition, aliases: Mapping[str, str]) -> CompiledCondition:
 
             return is_none
         negate = op == "ne"
+        root, attrs, keys = _split_path(path)
+        if fix is None and len(attrs) == 1 and not keys:
+            (attr,) = attrs
+
+            def equals_attr(env: Env) -> Truth:  # the getter inlined: claim.fault_kind
+                node = env.get(root)
+                value = None if node is None else getattr(node, attr, None)
+                if value is None:
+                    return unknown
+                return (value == operand) is not negate
+
+            return equals_attr
 
         def equals(env: Env) -> Truth:
             value = read(env)

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from warrantykit.engine.decision import CostEntry, make_cost_entry
+from warrantykit.engine.decision import CostEntry, fast_money, make_cost_entry
 from warrantykit.engine.reasons import Reason
 from warrantykit.errors import EvaluationError
 from warrantykit.facts import Claim, CostLine
@@ -61,6 +61,8 @@ __all__ = [
     "BASIS_RANK",
     "assign_costs",
     "CostSource",
+    "LinePlan",
+    "line_costs",
     "DEFAULT_RULES",
     "customer_amount",
     "most_favourable",
@@ -113,26 +115,17 @@ def _q(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_HALF_EVEN)
 
 
-def _money(amount: Decimal, currency: str) -> Money:
-    return Money.model_construct(amount=amount, currency=currency)
-
-
-_WHOLE: dict[tuple[Decimal, str], Money] = {}
+_money = fast_money
+_new = object.__new__
+_set = object.__setattr__
 
 
 def _whole(price: Money) -> Money:
     """``price`` quantized to the cent (the same object when it already is)."""
     amount = price.amount
-    if amount.as_tuple().exponent == -2:
+    if str(amount)[-3:-2] == ".":  # written with two decimals: exponent -2
         return price
-    key = (amount, price.currency)
-    hit = _WHOLE.get(key)
-    if hit is None:  # equal decimals (300, 300.0) quantize alike
-        hit = _money(_q(amount), price.currency)
-        if len(_WHOLE) > 4096:
-            _WHOLE.clear()
-        _WHOLE[key] = hit
-    return hit
+    return _money(amount.quantize(_CENT, ROUND_HALF_EVEN), price.currency)
 
 
 def _same_currency(what: str, money: Money, currency: str) -> Decimal:
@@ -255,14 +248,9 @@ def split_line(
     if not remainder and rule.vendor_share is None:
         # the customer pays the whole line
         return [
-            CostEntry(
-                payer="customer",
-                basis=customer_basis,
-                percent=rule.percent,
-                cap=cap,
-                amount=_whole(price),
-                note=note,
-                **common,
+            make_cost_entry(
+                _LINE_TEXT[line], "customer", customer_basis, chosen.rule_id, clause, situation,
+                rule.percent, cap, _whole(price), note,
             )
         ]
     if rule.vendor_share is not None:
@@ -351,7 +339,7 @@ def assign_costs(
     layers: list[list[CostSource]] | Callable[[], list[list[CostSource]]],
     default_table: dict[CostLine, CostSource],
     default_rule: CostRule,
-    reasons: list[Reason],
+    reasons: list[Any],
     *,
     first_wins: bool = False,
     cache: dict[Any, Any] | None = None,
@@ -364,45 +352,71 @@ def assign_costs(
     called only when ``cache`` has nothing for ``cache_key``); for a line, the candidates
     are all layers' entries for it (``first_wins``: the first one only),
     else ``default_table``, else ``default_rule`` (rule id ``default.<situation>``).
+
+    With a ``cache`` (the claim plan's), the line plan of ``(situation,
+    cache_key)`` is built once, and a priced line whose rules never read the
+    claim is split once per price.
     """
     key = (situation, cache_key)
-    plan = cache.get(key) if cache is not None and cache_key is not None else None
+    plan: LinePlan | None = cache.get(key) if cache is not None and cache_key is not None else None
     if plan is None:
         if callable(layers):
             layers = layers()
-        plan = _line_plan(situation, layers, default_table, default_rule, first_wins)
+        plan = LinePlan(situation, layers, default_table, default_rule, first_wins)
         if cache is not None and cache_key is not None:
             cache[key] = plan
-    by_line, base_lines, fixed = plan
+    return line_costs(plan, claim, reasons, cache)
+
+
+def line_costs(
+    plan: LinePlan, claim: Claim, reasons: list[Any], cache: dict[Any, Any] | None
+) -> tuple[CostEntry, ...]:
+    """The entries of every line of ``plan`` for ``claim`` (see :func:`assign_costs`)."""
+    situation = plan.situation
     prices = claim.prices
-    if prices:
-        lines: list[CostLine] | tuple[CostLine, ...] = sorted(
-            set(base_lines) | set(prices), key=_LINE_ORDER.__getitem__
-        )
+    if not prices:
+        # without prices a line's entries never depend on the claim
+        reasons.extend(plan.fixed_reasons)
+        return plan.fixed_entries
+    base = plan.base_lines
+    if plan.base_set.issuperset(prices):
+        lines: tuple[CostLine, ...] | list[CostLine] = base
     else:
-        lines = base_lines
+        lines = sorted(plan.base_set.union(prices), key=_LINE_ORDER.__getitem__)
     entries: list[CostEntry] = []
+    fixed = plan.fixed
     for line in lines:
-        price = prices.get(line) if prices else None
-        if price is None and line in fixed:
+        price = prices.get(line)
+        if price is None:
             produced_t, reason_t = fixed[line]
             entries.extend(produced_t)
             reasons.append(reason_t)
             continue
-        candidates = by_line.get(line)
-        if candidates is None:
-            candidates = [_default_source(line, situation, default_rule)]
+        whole = plan.whole.get(line)
+        if whole is not None:
+            # one rule, one payer for the whole line: the entry is the template and the
+            # price to the cent (make_cost_entry and _whole, inlined)
+            fields, source = whole
+            amount = price.amount
+            if str(amount)[-3:-2] != ".":
+                price = _money(amount.quantize(_CENT, ROUND_HALF_EVEN), price.currency)
+            values = fields.copy()
+            values["amount"] = price
+            entry = _new(CostEntry)
+            _set(entry, "__dict__", values)
+            entries.append(entry)
+            reasons.append((_line_reason, source, line, (entry,)))
+            continue
         memo_key: tuple[Any, ...] | None = None
-        if price is not None and cache is not None and len(candidates) == 1:
-            chosen = candidates[0]
-            if _claim_free(chosen.rule):
-                # the entries depend on the rule and the price only: memoise them
-                memo_key = ("priced", situation, id(chosen), price.amount, price.currency)
-                hit = cache.get(memo_key)
-                if hit is not None and hit[0] is chosen:
-                    entries.extend(hit[1])
-                    reasons.append(hit[2])
-                    continue
+        if cache is not None and plan.claim_free(line):
+            # the entries depend on the rules and the price only: memoise them
+            memo_key = (plan, line, price.amount, price.currency)
+            hit = cache.get(memo_key)
+            if hit is not None:
+                entries.extend(hit[0])
+                reasons.append(hit[1])
+                continue
+        candidates = plan.candidates(line)
         chosen = most_favourable(line, candidates, price, claim)
         produced = split_line(line, chosen, price, claim, situation)
         reason = _line_reason(chosen, line, produced)
@@ -411,17 +425,21 @@ def assign_costs(
         if memo_key is not None and cache is not None:
             if len(cache) > _PRICED_MEMO_LIMIT:
                 _trim(cache)
-            cache[memo_key] = (chosen, tuple(produced), reason)
+            cache[memo_key] = (tuple(produced), reason)
     return tuple(entries)
 
 
-_PRICED_MEMO_LIMIT: Final = 8192
+_PRICED_MEMO_LIMIT: Final = 2048
 
 
 def _trim(cache: dict[Any, Any]) -> None:
-    """Drop the memoised priced lines (the per-situation line plans stay)."""
-    for key in [k for k in cache if isinstance(k, tuple) and k and k[0] == "priced"]:
-        del cache[key]
+    """Drop the memoised priced lines (the per-situation line plans stay).
+
+    ``list(cache)`` copies the keys in one step, so another thread adding a
+    line meanwhile cannot break the iteration."""
+    for key in list(cache):
+        if isinstance(key, tuple) and key and isinstance(key[0], LinePlan):
+            cache.pop(key, None)
 
 
 def _claim_free(rule: CostRule) -> bool:
@@ -429,13 +447,6 @@ def _claim_free(rule: CostRule) -> bool:
     if rule.basis == "contract_price_cap":
         return False
     return not (rule.basis == "percent_of_price" and rule.of != "line_price")
-
-
-_LinePlan = tuple[
-    dict[CostLine, list[CostSource]],
-    tuple[CostLine, ...],
-    dict[CostLine, tuple[tuple[CostEntry, ...], Reason]],
-]
 
 
 def _default_source(line: CostLine, situation: str, rule: CostRule) -> CostSource:
@@ -448,7 +459,9 @@ def _default_source(line: CostLine, situation: str, rule: CostRule) -> CostSourc
     )
 
 
-def _line_reason(chosen: CostSource, line: CostLine, produced: list[CostEntry]) -> Reason:
+def _line_reason(
+    chosen: CostSource, line: CostLine, produced: list[CostEntry] | tuple[CostEntry, ...]
+) -> Reason:
     return Reason(
         rule=chosen.rule_id,
         clause=chosen.rule.clause or chosen.clause,
@@ -457,37 +470,121 @@ def _line_reason(chosen: CostSource, line: CostLine, produced: list[CostEntry]) 
     )
 
 
-def _line_plan(
-    situation: str,
-    layers: list[list[CostSource]],
-    default_table: dict[CostLine, CostSource],
-    default_rule: CostRule,
-    first_wins: bool,
-) -> _LinePlan:
+def _economics(rule: CostRule) -> tuple[Any, ...]:
+    """What decides a rule's entries and amounts (not its clause or text)."""
+    return (rule.payer, rule.basis, rule.percent, rule.of, rule.cap, rule.vendor_share)
+
+
+_Template = tuple[str, str, str, str, str, str, Decimal | None, Money | None]
+"""The fields of a :class:`CostEntry` before its amount and note."""
+
+
+def _whole_line(line: CostLine, source: CostSource, situation: str) -> _Template | None:
+    """The entry of a priced line one payer pays in full, but its amount and note:
+    what :func:`split_line` gives for such a rule, computed once."""
+    rule = source.rule
+    if rule.vendor_share is not None:
+        return None
+    clause = rule.clause or source.clause
+    if rule.payer != "customer":
+        return (_LINE_TEXT[line], rule.payer, "free", source.rule_id, clause, situation, None, None)
+    if rule.basis in ("at_cost", "list_price", "market_price", "free"):
+        basis = rule.basis if rule.basis != "free" else "at_cost"
+        return (_LINE_TEXT[line], "customer", basis, source.rule_id, clause, situation, rule.percent, rule.cap)
+    return None
+
+
+class LinePlan:
     """Candidates per line, the lines named, and the entries of lines without a price.
 
     Depends only on the policy and the situation/terms, so it is memoised per
     claim plan: without a price, a line's entries never depend on the claim.
     """
-    by_line: dict[CostLine, list[CostSource]] = {}
-    for layer in layers:
-        for src in layer:
-            bucket = by_line.setdefault(src.line, [])
-            if first_wins and bucket:
-                continue
-            bucket.append(src)
-    for line, src in default_table.items():
-        by_line.setdefault(line, [src])
-    base = tuple(sorted(by_line, key=_LINE_ORDER.__getitem__))
-    fixed: dict[CostLine, tuple[tuple[CostEntry, ...], Reason]] = {}
-    for line in base:
-        chosen = most_favourable(line, by_line[line], None, None)
-        produced = split_line(line, chosen, None, None, situation)
-        fixed[line] = (tuple(produced), _line_reason(chosen, line, produced))
-    return by_line, base, fixed
+
+    __slots__ = (
+        "base_lines",
+        "base_set",
+        "by_line",
+        "defaults",
+        "fixed",
+        "fixed_entries",
+        "fixed_reasons",
+        "free",
+        "situation",
+        "whole",
+    )
+
+    def __init__(
+        self,
+        situation: str,
+        layers: list[list[CostSource]],
+        default_table: dict[CostLine, CostSource],
+        default_rule: CostRule,
+        first_wins: bool,
+    ) -> None:
+        by_line: dict[CostLine, list[CostSource]] = {}
+        for layer in layers:
+            for src in layer:
+                bucket = by_line.setdefault(src.line, [])
+                if first_wins and bucket:
+                    continue
+                bucket.append(src)
+        for line, src in default_table.items():
+            by_line.setdefault(line, [src])
+        for line, bucket in by_line.items():
+            # a later candidate with the same terms as an earlier one can never be
+            # strictly cheaper, and ties go to the first: drop it
+            kept: list[CostSource] = []
+            seen: list[tuple[Any, ...]] = []
+            for src in bucket:
+                terms = _economics(src.rule)
+                if terms not in seen:
+                    seen.append(terms)
+                    kept.append(src)
+            by_line[line] = kept
+        self.situation = situation
+        self.by_line = by_line
+        self.defaults = {line: [_default_source(line, situation, default_rule)] for line in CostLine}
+        self.base_lines = tuple(sorted(by_line, key=_LINE_ORDER.__getitem__))
+        self.base_set = frozenset(self.base_lines)
+        self.fixed: dict[CostLine, tuple[tuple[CostEntry, ...], Reason]] = {}
+        entries: list[CostEntry] = []
+        reasons: list[Reason] = []
+        for line in self.base_lines:
+            chosen = most_favourable(line, by_line[line], None, None)
+            produced = split_line(line, chosen, None, None, situation)
+            reason = _line_reason(chosen, line, produced)
+            self.fixed[line] = (tuple(produced), reason)
+            entries.extend(produced)
+            reasons.append(reason)
+        self.fixed_entries = tuple(entries)
+        self.fixed_reasons = tuple(reasons)
+        self.free = {
+            line: all(_claim_free(c.rule) for c in self.candidates(line)) for line in CostLine
+        }
+        # a line one payer pays in full: its entry's fields but the amount, and its source
+        self.whole: dict[CostLine, tuple[dict[str, Any], CostSource]] = {}
+        for line in CostLine:
+            found = self.candidates(line)
+            if len(found) == 1:
+                template = _whole_line(line, found[0], situation)
+                if template is not None:
+                    names = ("line", "payer", "basis", "rule", "clause", "situation", "percent", "cap")
+                    fields = dict(zip(names, template, strict=True))
+                    fields["amount"] = None
+                    fields["note"] = None
+                    self.whole[line] = (fields, found[0])
+
+    def candidates(self, line: CostLine) -> list[CostSource]:
+        found = self.by_line.get(line)
+        return found if found is not None else self.defaults[line]
+
+    def claim_free(self, line: CostLine) -> bool:
+        """Whether no candidate rule of ``line`` reads the claim (only the price)."""
+        return self.free[line]
 
 
-def _describe(entries: list[CostEntry]) -> str:
+def _describe(entries: list[CostEntry] | tuple[CostEntry, ...]) -> str:
     """``vendor pays 12.00 CNY (free)`` for each entry, joined."""
     parts = []
     for e in entries:

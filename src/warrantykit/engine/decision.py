@@ -21,7 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final, Literal, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Final, Literal, Protocol, TypeVar, Union, get_args, get_origin
+
+from pydantic import AwareDatetime, BaseModel
+from pydantic_core import to_jsonable_python
 
 from warrantykit.engine.reasons import Reason
 from warrantykit.errors import FactsError, Problem
@@ -44,7 +48,10 @@ __all__ = [
     "Remedy",
     "Status",
     "TermWindow",
+    "claim_json",
     "fast_maker",
+    "fast_money",
+    "make_remedy",
 ]
 
 T = TypeVar("T")
@@ -230,6 +237,7 @@ class TermWindow:
     missing: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        start, original_end, end, rolled_from = self.start, self.original_end, self.end, self.rolled_from
         return {
             "id": self.id,
             "kind": self.kind,
@@ -237,16 +245,16 @@ class TermWindow:
             "clause": self.clause,
             "length": self.length,
             "anchor": self.anchor,
-            "start": _d(self.start),
-            "original_end": _d(self.original_end),
+            "start": None if start is None else start.isoformat(),
+            "original_end": None if original_end is None else original_end.isoformat(),
             "extension_days": self.extension_days,
-            "end": _d(self.end),
-            "rolled_from": _d(self.rolled_from),
+            "end": None if end is None else end.isoformat(),
+            "rolled_from": None if rolled_from is None else rolled_from.isoformat(),
             "lifetime": self.lifetime,
             "applies": self.applies,
             "inside": self.inside,
             "in_effect": self.in_effect,
-            "meters": [m.to_json() for m in self.meters],
+            "meters": [m.to_json() for m in self.meters] if self.meters else [],
             "missing": list(self.missing),
         }
 
@@ -458,13 +466,14 @@ class CostEntry:
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        percent, cap, amount = self.percent, self.cap, self.amount
         return {
             "line": self.line,
             "payer": self.payer,
             "basis": self.basis,
-            "percent": _dec(self.percent),
-            "cap": _money(self.cap),
-            "amount": _money(self.amount),
+            "percent": None if percent is None else str(percent),
+            "cap": None if cap is None else f"{cap.amount} {cap.currency}",
+            "amount": None if amount is None else f"{amount.amount} {amount.currency}",
             "rule": self.rule,
             "clause": self.clause,
             "situation": self.situation,
@@ -544,12 +553,76 @@ class Outcome:
         )
 
 
+def _terms_json(terms: tuple[TermWindow, ...]) -> list[dict[str, Any]]:
+    """``[t.to_json() for t in terms]``, inlined."""
+    return [
+        {
+            "id": t.id,
+            "kind": t.kind,
+            "warranty": t.warranty,
+            "clause": t.clause,
+            "length": t.length,
+            "anchor": t.anchor,
+            "start": None if (d := t.start) is None else d.isoformat(),
+            "original_end": None if (d := t.original_end) is None else d.isoformat(),
+            "extension_days": t.extension_days,
+            "end": None if (d := t.end) is None else d.isoformat(),
+            "rolled_from": None if (d := t.rolled_from) is None else d.isoformat(),
+            "lifetime": t.lifetime,
+            "applies": t.applies,
+            "inside": t.inside,
+            "in_effect": t.in_effect,
+            "meters": [m.to_json() for m in t.meters] if t.meters else [],
+            "missing": list(t.missing),
+        }
+        for t in terms
+    ]
+
+
+def _costs_json(costs: tuple[CostEntry, ...]) -> list[dict[str, Any]]:
+    """``[c.to_json() for c in costs]``, inlined."""
+    return [
+        {
+            "line": c.line,
+            "payer": c.payer,
+            "basis": c.basis,
+            "percent": None if (n := c.percent) is None else str(n),
+            "cap": None if (m := c.cap) is None else f"{m.amount} {m.currency}",
+            "amount": None if (m := c.amount) is None else f"{m.amount} {m.currency}",
+            "rule": c.rule,
+            "clause": c.clause,
+            "situation": c.situation,
+            "note": c.note,
+        }
+        for c in costs
+    ]
+
+
 def _customer_total(costs: tuple[CostEntry, ...]) -> Money | None:
-    total: Money | None = None
+    first: Money | None = None
+    total = Decimal(0)
     for entry in costs:
-        if entry.payer == "customer" and entry.amount is not None:
-            total = entry.amount if total is None else total + entry.amount
-    return total
+        amount = entry.amount
+        if amount is not None and entry.payer == "customer":
+            if first is None:
+                first = amount
+            elif amount.currency != first.currency:
+                raise ValueError(f"cannot add {amount.currency} to {first.currency}")
+            total += amount.amount
+    if first is None:
+        return None
+    return first if total == first.amount else fast_money(total, first.currency)
+
+
+def fast_money(amount: Decimal, currency: str) -> Money:
+    """``Money.model_construct(amount=amount, currency=currency)`` without its field loop
+    (for amounts the engine computed from valid money)."""
+    money = object.__new__(Money)
+    object.__setattr__(money, "__dict__", {"amount": amount, "currency": currency})
+    object.__setattr__(money, "__pydantic_fields_set__", {"amount", "currency"})
+    object.__setattr__(money, "__pydantic_extra__", None)
+    object.__setattr__(money, "__pydantic_private__", None)
+    return money
 
 
 _OUTCOME_FIELDS: Final = tuple(f.name for f in fields(Outcome))
@@ -601,6 +674,10 @@ class ClaimDecision:
         """This decision's own outcome (without policy, facts and alternatives)."""
         return Outcome(**{name: getattr(self, name) for name in _OUTCOME_FIELDS})
 
+    def __getstate__(self) -> dict[str, Any]:
+        # every field written out (a lazily built decision keeps its trace otherwise)
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
     # ------------------------------------------------------------ queries
 
     @property
@@ -617,17 +694,31 @@ class ClaimDecision:
     # ------------------------------------------------------------ JSON
 
     def to_json(self) -> dict[str, Any]:
-        """The stable JSON shape documented in ``docs/decisions.md``."""
-        body = self.outcome().to_json()
-        out: dict[str, Any] = {
+        """The stable JSON shape documented in ``docs/decisions.md``.
+
+        The parts are written inline (the same dicts as their own ``to_json``)."""
+        remedy = self.remedy
+        return {
             "schema": JSON_SCHEMA_ID,
             "policy": self.policy.to_json(),
             "as_of": self.as_of.isoformat(),
-            "claim": self.claim.model_dump(mode="json", exclude_defaults=True),
+            "claim": claim_json(self.claim),
+            "warranty": self.warranty,
+            "status": self.status,
+            "missing": list(self.missing),
+            "term": self.term,
+            "terms": _terms_json(self.terms),
+            "exclusions": [e.to_json() for e in self.exclusions],
+            "remedy": None if remedy is None else remedy.to_json(),
+            "loaners": [x.to_json() for x in self.loaners],
+            "costs": _costs_json(self.costs),
+            "warnings": list(self.warnings),
+            "reasons": [
+                {"rule": r.rule, "clause": r.clause, "text": r.text, "source": r.source}
+                for r in self.reasons
+            ],
+            "alternatives": [a.to_json() for a in self.alternatives],
         }
-        out.update(body)
-        out["alternatives"] = [a.to_json() for a in self.alternatives]
-        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ClaimDecision:
@@ -660,7 +751,322 @@ class ClaimDecision:
         return render(self)
 
 
-make_term_window: Final = fast_maker(TermWindow)
-make_cost_entry: Final = fast_maker(CostEntry)
+def make_term_window(
+    id: str,
+    kind: str,
+    warranty: str | None,
+    clause: str,
+    length: str,
+    anchor: str,
+    start: date | None,
+    original_end: date | None,
+    extension_days: int,
+    end: date | None,
+    rolled_from: date | None,
+    lifetime: bool,
+    applies: bool | None,
+    inside: bool | None,
+    in_effect: bool,
+    meters: tuple[MeterStatus, ...],
+    missing: tuple[str, ...],
+) -> TermWindow:
+    """``TermWindow(...)`` with every field given positionally, in one step."""
+    obj = object.__new__(TermWindow)
+    object.__setattr__(
+        obj,
+        "__dict__",
+        {
+            "id": id,
+            "kind": kind,
+            "warranty": warranty,
+            "clause": clause,
+            "length": length,
+            "anchor": anchor,
+            "start": start,
+            "original_end": original_end,
+            "extension_days": extension_days,
+            "end": end,
+            "rolled_from": rolled_from,
+            "lifetime": lifetime,
+            "applies": applies,
+            "inside": inside,
+            "in_effect": in_effect,
+            "meters": meters,
+            "missing": missing,
+        },
+    )
+    return obj
+
+
+def make_cost_entry(
+    line: str,
+    payer: str,
+    basis: str,
+    rule: str,
+    clause: str,
+    situation: str,
+    percent: Decimal | None,
+    cap: Money | None,
+    amount: Money | None,
+    note: str | None,
+) -> CostEntry:
+    """``CostEntry(...)`` with every field given positionally, in one step."""
+    obj = object.__new__(CostEntry)
+    object.__setattr__(
+        obj,
+        "__dict__",
+        {
+            "line": line,
+            "payer": payer,
+            "basis": basis,
+            "rule": rule,
+            "clause": clause,
+            "situation": situation,
+            "percent": percent,
+            "cap": cap,
+            "amount": amount,
+            "note": note,
+        },
+    )
+    return obj
+
+
 make_outcome: Final = fast_maker(Outcome)
+
+
+def make_remedy(
+    option: str,
+    options: tuple[str, ...],
+    rule: str,
+    clause: str,
+    replacement: str | None = None,
+    compensation: bool = False,
+    borne_by: str | None = None,
+    window_end: date | None = None,
+    depreciation: DepreciationCharge | None = None,
+    service_may_be_refused: bool = False,
+) -> Remedy:
+    """``Remedy(...)`` in one step (a frozen dataclass sets each field separately)."""
+    obj = object.__new__(Remedy)
+    object.__setattr__(
+        obj,
+        "__dict__",
+        {
+            "option": option,
+            "options": options,
+            "rule": rule,
+            "clause": clause,
+            "replacement": replacement,
+            "compensation": compensation,
+            "borne_by": borne_by,
+            "window_end": window_end,
+            "depreciation": depreciation,
+            "service_may_be_refused": service_may_be_refused,
+        },
+    )
+    return obj
 make_decision: Final = fast_maker(ClaimDecision)
+
+
+# ---------------------------------------------------------------- lazily written fields
+
+
+class LazyParts(Protocol):
+    """What the engine leaves in a decision to write its term windows and reasons later."""
+
+    def terms(self) -> tuple[TermWindow, ...]: ...
+
+    def reasons(self) -> tuple[Reason, ...]: ...
+
+
+class _Deferred:
+    """A field of :class:`ClaimDecision` written the first time it is read.
+
+    The engine (:mod:`warrantykit.engine.claims`) builds a decision by filling
+    its ``__dict__`` with every field but ``terms`` and ``reasons``, plus a
+    ``_lazy`` entry (:class:`LazyParts`) that can write those two.  This
+    non-data descriptor writes them on first read; afterwards the value sits in
+    the instance's ``__dict__`` like any other field and the descriptor is no
+    longer asked.  Equality, ``repr``, ``dataclasses.replace``, pickling (see
+    ``__getstate__``) and JSON all read fields through their attributes, so such
+    a decision is indistinguishable from one built by ``ClaimDecision(...)``,
+    which sets every field and never uses the descriptor.
+    """
+
+    __slots__ = ("default", "name")
+
+    def __init__(self, name: str, default: Any) -> None:
+        self.name = name
+        self.default = default
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return self.default
+        d = obj.__dict__
+        lazy: LazyParts | None = d.get("_lazy")
+        value = self.default if lazy is None else getattr(lazy, self.name)()
+        return d.setdefault(self.name, value)
+
+
+for _name in ("terms", "reasons"):
+    setattr(ClaimDecision, _name, _Deferred(_name, ()))
+
+# ---------------------------------------------------------------- the claim as JSON
+#
+# ``ClaimDecision.to_json`` records the claim as pydantic writes it with
+# ``model_dump(mode="json", exclude_defaults=True)``.  Pydantic builds every
+# default (``default_factory`` models and dicts) again on each call to compare
+# with it; this writer compares with defaults built once, visits only the
+# fields the claim was given and writes the common field types directly.  Any
+# value of an unexpected type raises ``_Other`` and the whole claim goes to
+# pydantic, so the output is always pydantic's.
+
+
+def _any(value: Any) -> Any:
+    """A value of any type, as pydantic writes it into JSON (inf and NaN as null)."""
+    return to_jsonable_python(value, inf_nan_mode="null")
+
+
+class _Other(Exception):
+    """A value this writer does not know: let pydantic write the claim."""
+
+
+def _plain(value: Any) -> Any:
+    if value.__class__ in _PLAIN:
+        return value
+    raise _Other
+
+
+def _iso_date(value: Any) -> Any:
+    if value.__class__ is date:
+        return value.isoformat()
+    raise _Other
+
+
+def _iso_instant(value: Any) -> Any:
+    if value.__class__ is datetime:
+        offset = value.utcoffset()
+        if offset is not None and not offset.microseconds and not offset.seconds % 60:
+            text: str = value.isoformat()
+            return text if offset else text[:-6] + "Z"
+    raise _Other
+
+
+def _money_text(value: Any) -> Any:
+    if value.__class__ is Money:
+        return f"{value.amount} {value.currency}"
+    raise _Other
+
+
+def _money_map(value: Any) -> Any:
+    out = {}
+    for key, money in value.items():
+        if money.__class__ is not Money or not isinstance(key, str):
+            raise _Other
+        out[str(key)] = f"{money.amount} {money.currency}"
+    return out
+
+
+def _decimal_map(value: Any) -> Any:
+    out = {}
+    for key, number in value.items():
+        if number.__class__ is not Decimal or key.__class__ is not str:
+            raise _Other
+        out[key] = str(number)
+    return out
+
+
+def _texts(value: Any) -> Any:
+    if value.__class__ is tuple and all(v.__class__ is str for v in value):
+        return list(value)
+    raise _Other
+
+
+_PLAIN: Final = frozenset({str, bool, int})
+
+
+def _converter(annotation: Any) -> tuple[str, Any]:
+    """How to write a field: ("model", cls), ("models", cls) or ("value", converter)."""
+    from warrantykit.facts import FactsModel
+
+    if get_origin(annotation) in (Union, UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+    else:
+        options = [annotation]
+    if len(options) != 1:
+        return "value", _any
+    (kind,) = options
+    if get_origin(kind) is Annotated:
+        kind = get_args(kind)[0]
+    origin, args = get_origin(kind), get_args(kind)
+    if isinstance(kind, type) and issubclass(kind, FactsModel):
+        return "model", kind
+    if origin is tuple and args and isinstance(args[0], type) and issubclass(args[0], FactsModel):
+        return "models", args[0]
+    if origin is tuple and args == (str, ...):
+        return "value", _texts
+    if origin is dict and len(args) == 2:
+        value_kind = args[1]
+        if get_origin(value_kind) is Annotated:
+            value_kind = get_args(value_kind)[0]
+        if value_kind is Money:
+            return "value", _money_map
+        if value_kind is Decimal and args[0] is str:
+            return "value", _decimal_map
+    if kind is datetime or kind is AwareDatetime:
+        return "value", _iso_instant
+    if kind is date:
+        return "value", _iso_date
+    if kind is Money:
+        return "value", _money_text
+    if kind in (str, bool, int) or origin is Literal:
+        return "value", _plain
+    return "value", _any
+
+
+_Spec = dict[str, tuple[Any, str, Any]]
+_JSON_SPECS: dict[type, _Spec] = {}
+_REQUIRED: Final = object()
+
+
+def _json_spec(cls: type[BaseModel]) -> _Spec:
+    spec: _Spec = {}
+    for name, info in cls.model_fields.items():
+        default = _REQUIRED if info.is_required() else info.get_default(call_default_factory=True)
+        how, what = _converter(info.annotation)
+        if how == "model" and default is not _REQUIRED and default != what():
+            how, what = "value", _any  # a non-empty default: compare as a value
+        spec[name] = (default, how, what)
+    _JSON_SPECS[cls] = spec
+    return spec
+
+
+def _model_json(model: BaseModel) -> dict[str, Any]:
+    spec = _JSON_SPECS.get(model.__class__) or _json_spec(model.__class__)
+    given = model.__pydantic_fields_set__
+    out: dict[str, Any] = {}
+    # a model's __dict__ holds its fields in declaration order, pydantic's output order
+    for name, value in model.__dict__.items():
+        if name not in given:
+            continue  # never set: the default
+        default, how, what = spec[name]
+        if default is None:
+            if value is not None:
+                out[name] = what(value) if how == "value" else _model_json(value)
+        elif how == "model":
+            written = _model_json(value)
+            if written or default is _REQUIRED:
+                out[name] = written  # an empty model equals its (empty) default
+        elif value != default:
+            out[name] = [_model_json(v) for v in value] if how == "models" else what(value)
+    return out
+
+
+def claim_json(claim: Claim) -> dict[str, Any]:
+    """``claim.model_dump(mode="json", exclude_defaults=True)``, written faster (see above)."""
+    if claim.__class__ is Claim:
+        try:
+            return _model_json(claim)
+        except (_Other, KeyError):  # KeyError: a __dict__ key that is not a field
+            pass
+    return claim.model_dump(mode="json", exclude_defaults=True)

@@ -18,6 +18,9 @@ _STATUS_WORDS = {
 }
 
 
+_INSIDE = {True: "failure inside", False: "failure outside", None: "unknown"}
+
+
 def _window(t: TermWindow) -> str:
     if t.start is None:
         span = "start unknown"
@@ -35,7 +38,7 @@ def _window(t: TermWindow) -> str:
     for m in t.meters:
         reading = "?" if m.reading is None else str(m.reading)
         extra.append(f"{m.meter} {reading}/{m.limit}")
-    inside = {True: "failure inside", False: "failure outside", None: "unknown"}[t.inside]
+    inside = _INSIDE[t.inside]
     if t.applies is None:
         inside += "; applies: unknown"
     if not t.in_effect:
@@ -55,7 +58,7 @@ def _cost(c: CostEntry) -> str:
     return f"  - {c.line}: {c.payer} pays{amount} ({what}) [{c.clause}] <- {c.rule}{note}"
 
 
-def _outcome_lines(o: Outcome, indent: str = "") -> list[str]:
+def _outcome_lines(o: Outcome | ClaimDecision, indent: str = "") -> list[str]:
     lines = [f"{indent}Status: {_STATUS_WORDS.get(o.status, o.status)}"]
     if o.warranty:
         lines.append(f"{indent}Warranty: {o.warranty}")
@@ -96,7 +99,7 @@ def render(decision: ClaimDecision) -> str:
         + (f"; component {claim.component}" if claim.component else ""),
         "",
     ]
-    out += _outcome_lines(decision.outcome())
+    out += _outcome_lines(decision)
     if decision.terms:
         out += ["", "Terms:"]
         out += [_window(t) for t in decision.terms]
@@ -126,8 +129,11 @@ def render(decision: ClaimDecision) -> str:
     if decision.warnings:
         out += ["", "Warnings:"]
         out += [f"  - {w}" for w in decision.warnings]
-    if decision.reasons:
+    reasons = decision.reasons
+    if reasons:
         out += ["", "Why:"]
-        for i, r in enumerate(decision.reasons, 1):
-            out.append(f"  {i}. [{r.clause}] {r.text}  ({r.rule} @ {r.source})")
+        out += [
+            f"  {i}. [{r.clause}] {r.text}  ({r.rule} @ {r.source})"
+            for i, r in enumerate(reasons, 1)
+        ]
     return "\n".join(out)

@@ -42,7 +42,7 @@ from warrantykit.engine.conditions import Truth, Unknown, all_of, condition_for
 from warrantykit.engine.decision import OPTION_RANK, DepreciationCharge, Loaner
 from warrantykit.engine.periods import days_out_of_service, period_last_day
 from warrantykit.engine.terms import (
-    AnchorFn,
+    MEMO_SIZE,
     ClaimFacts,
     TermEval,
     business_calendar,
@@ -50,8 +50,9 @@ from warrantykit.engine.terms import (
     roll_day,
 )
 from warrantykit.errors import EvaluationError
-from warrantykit.facts import RepairRecord
+from warrantykit.facts import AssetDates, RepairRecord
 from warrantykit.money import Money
+from warrantykit.policies.conditions import Condition
 from warrantykit.policies.durations import Duration, Unit
 from warrantykit.policies.models import (
     AbnormalLifeRemedy,
@@ -81,6 +82,7 @@ __all__ = [
     "loaner",
     "out_of_box",
     "purchase_window",
+    "render_why",
     "repeated_repairs",
     "unrepaired",
 ]
@@ -90,6 +92,23 @@ _HUNDRED: Final = Decimal(100)
 
 RemedyCheck = tuple[Truth, str]
 """(trigger holds?, why) -- the answer of one rule-kind function."""
+
+Why = str | Callable[[], str]
+"""Why a trigger holds or not: a sentence, or a function writing it (called only when shown)."""
+
+Desc = str | tuple[str, date]
+"""How an anchor was found: a text, or ``(label, day)`` written ``label YYYY-MM-DD`` on demand."""
+
+
+def render_why(why: Why) -> str:
+    """The sentence of a :data:`Why`."""
+    return why if isinstance(why, str) else why()
+
+
+def _desc(desc: Desc) -> str:
+    if isinstance(desc, str):
+        return desc
+    return f"{desc[0]} {desc[1].isoformat()}"
 
 
 @dataclass(slots=True)
@@ -109,10 +128,14 @@ class RemedyState:
 
     def default_anchor(self) -> tuple[date | None, tuple[str, ...], str]:
         """Start of the covering (else first applicable) term, for rules without an anchor."""
+        day, missing, desc = self._default_anchor()
+        return day, missing, _desc(desc)
+
+    def _default_anchor(self) -> tuple[date | None, tuple[str, ...], Desc]:
         for group in (self.covering, self.applicable):
             for term in group:
                 if term.start is not None:
-                    return term.start, (), f"start of term {term.id} {term.start.isoformat()}"
+                    return term.start, (), (f"start of term {term.id}", term.start)
         missing: tuple[str, ...] = ()
         for term in self.applicable:
             missing += term.missing
@@ -157,28 +180,32 @@ def _last_day(
     return day
 
 
-def _anchor_of(
-    state: RemedyState, facts: ClaimFacts, anchor: Anchor | None
-) -> tuple[date | None, tuple[str, ...], str]:
-    if anchor is None:
-        return state.default_anchor()
-    return _anchor_fn(state, anchor)(facts.dates)
+AnchorDescFn = Callable[[AssetDates], tuple[date | None, tuple[str, ...], Desc]]
+
+
+def _lazy_anchor(anchor: Anchor, month_end: Any) -> AnchorDescFn:
+    """``anchor`` compiled; a plain event is described only when the text is shown."""
+    if anchor.event is not None and anchor.offset is None and anchor.fallback is None:
+        event = anchor.event.value
+        paths = (f"claim.asset.dates.{event}",)
+        unknown = f"{event} (unknown)"
+
+        def resolve_event(dates: AssetDates) -> tuple[date | None, tuple[str, ...], Desc]:
+            value: date | None = getattr(dates, event)
+            if value is None:
+                return None, paths, unknown
+            return value, (), (event, value)
+
+        return resolve_event
+    full = compile_anchor(anchor, month_end=month_end)
+
+    def resolve(dates: AssetDates) -> tuple[date | None, tuple[str, ...], Desc]:
+        return full(dates)
+
+    return resolve
 
 
 _DELIVERY: Final = Anchor.model_validate("delivery")
-
-
-def _anchor_fn(state: RemedyState, anchor: Anchor) -> AnchorFn:
-    """``anchor`` compiled once per policy (keyed by the rule's own anchor object)."""
-    memo: dict[int, tuple[Anchor, AnchorFn]] = state.policy.compiled(
-        "engine.remedy-anchors", lambda _p: {}
-    )
-    hit = memo.get(id(anchor))
-    if hit is not None and hit[0] is anchor:
-        return hit[1]
-    fn = compile_anchor(anchor, month_end=state.month_end)
-    memo[id(anchor)] = (anchor, fn)
-    return fn
 
 
 def best_option(options: tuple[str, ...]) -> str:
@@ -187,6 +214,10 @@ def best_option(options: tuple[str, ...]) -> str:
 
 
 # ---------------------------------------------------------------- rule kinds
+#
+# Each public kind function answers with a sentence; the engine calls the
+# ``_kind`` twin through the rule's compiled plan, which answers with a
+# :data:`Why` so that sentences nobody reads are never written.
 
 
 def purchase_window(rule: PurchaseWindowRemedy, facts: ClaimFacts, state: RemedyState) -> RemedyCheck:
@@ -199,34 +230,55 @@ def purchase_window(rule: PurchaseWindowRemedy, facts: ClaimFacts, state: Remedy
     and rolled off holidays when the policy sets a roll-forward mode (an
     action deadline, DT-12).
     """
-    window = rule.window
-    anchor, missing, text = _anchor_fn(state, window.anchor)(facts.dates)
+    result, why = _purchase_window(_plan_of(state.policy, rule), facts, state)
+    return result, render_why(why)
+
+
+def _purchase_window(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> tuple[Truth, Why]:
+    window = plan.rule.window
+    assert plan.anchor_fn is not None
+    anchor, missing, desc = plan.anchor_fn(facts.dates)
     fd = facts.failure_date
     if anchor is None:
         return Unknown(missing), "purchase-window anchor unknown"
     if fd is None:
         return facts.failure_unknown, "failure date unknown"
-    last = _last_day(state, anchor, window.within, roll=True)
+    within = plan.within_days
+    if within is not None:  # a window in days, not rolled: the arithmetic is the day number
+        try:
+            last = anchor + within
+        except OverflowError:
+            last = plan.last_day(state, anchor, window.within, True)  # raises the EvaluationError
+    else:
+        last = plan.last_day(state, anchor, window.within, True)
     state.window_end = last
     if fd < anchor:
-        return False, f"failure {fd.isoformat()} is before {text}"
+        return False, lambda: f"failure {fd.isoformat()} is before {_desc(desc)}"
     if fd > last:
-        return False, f"failure {fd.isoformat()} is after the window ending {last.isoformat()} ({window.within} from {text})"
+        return False, lambda: (
+            f"failure {fd.isoformat()} is after the window ending {last.isoformat()} "
+            f"({window.within} from {_desc(desc)})"
+        )
     if window.after is not None:
-        lower = _last_day(state, anchor, window.after, roll=True)
+        after = plan.after_days
+        lower = anchor + after if after is not None else plan.last_day(state, anchor, window.after, True)
         if fd <= lower:
-            return False, (
-                f"failure {fd.isoformat()} is not after {window.after} from {text} "
+            return False, lambda: (
+                f"failure {fd.isoformat()} is not after {window.after} from {_desc(desc)} "
                 f"(day {lower.isoformat()})"
             )
-        span = f"after {window.after} and within {window.within}"
-    else:
-        span = f"within {window.within}"
-    day_number = (fd - anchor).days
-    return True, (
-        f"failure {fd.isoformat()} is day {day_number} after {text}, {span} "
-        f"(window ends {last.isoformat()})"
-    )
+
+    def held() -> str:
+        if window.after is not None:
+            span = f"after {window.after} and within {window.within}"
+        else:
+            span = f"within {window.within}"
+        return (
+            f"failure {fd.isoformat()} is day {(fd - anchor).days} after {_desc(desc)}, {span} "
+            f"(window ends {last.isoformat()})"
+        )
+
+    return True, held
 
 
 def _fault_match(rule: RepeatedRepairsRemedy, facts: ClaimFacts, i: int, record: RepairRecord) -> Truth:
@@ -267,6 +319,18 @@ def repeated_repairs(
     Unknown fault codes or ``fixed`` flags make the answer unknown only when
     they could change the count across the threshold.
     """
+    result, why = _repeated_repairs(_plan_of(state.policy, rule), facts, state)
+    return result, render_why(why)
+
+
+def _anchor_of(plan: RemedyPlan, state: RemedyState, facts: ClaimFacts) -> tuple[date | None, tuple[str, ...], Desc]:
+    if plan.anchor_fn is None:
+        return state._default_anchor()
+    return plan.anchor_fn(facts.dates)
+
+
+def _repeated_repairs(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> tuple[Truth, Why]:
+    rule: RepeatedRepairsRemedy = plan.rule
     claim = facts.claim
     fd = facts.failure_date
     if fd is None:
@@ -278,33 +342,35 @@ def repeated_repairs(
             return False, f"component {claim.component} is not one of {', '.join(rule.components)}"
     lower: date | None = None
     upper: date | None = None
-    span_text = ""
+    desc: Desc = ""
     if rule.within is not None:
-        lower, missing, text = _anchor_of(state, facts, rule.anchor)
+        lower, missing, desc = _anchor_of(plan, state, facts)
         if lower is None:
             return Unknown(missing), "repair-count anchor unknown"
-        upper = _last_day(state, lower, rule.within, roll=False)
+        upper = plan.last_day(state, lower, rule.within, False)
         if not lower <= fd <= upper:
-            return False, f"failure {fd.isoformat()} is outside {rule.within} from {text}"
-        span_text = f" within {rule.within} from {text}"
+            return False, lambda: f"failure {fd.isoformat()} is outside {rule.within} from {_desc(desc)}"
+    as_of = facts.as_of
     records = sorted(
         (
             (i, r)
             for i, r in enumerate(claim.repairs)
             if r.handed_over <= fd
-            and r.handed_over <= facts.as_of
+            and r.handed_over <= as_of
             and (lower is None or r.handed_over >= lower)
             and (upper is None or r.handed_over <= upper)
         ),
         key=lambda item: item[1].handed_over,
     )
+    if not records:  # nothing to count (count >= 1)
+        return False, lambda: _repairs_text(rule, 0, lower is not None, desc, met=False)
     matched: list[tuple[int, RepairRecord, Truth]] = [
         (i, r, True if rule.same == "any" else _fault_match(rule, facts, i, r)) for i, r in records
     ]
     missing_paths: list[str] = []
     if rule.consecutive:
         low = high = 0
-        low_open = high_open = True
+        low_open = True
         for i, record, match in reversed(matched):
             if match is False:
                 continue
@@ -321,9 +387,8 @@ def repeated_repairs(
                     low += 1
                 else:
                     low_open = False
-            if high_open and fixed is not True:
+            if fixed is not True:
                 high += 1
-        _ = high_open
     else:
         low = sum(1 for _, _, m in matched if m is True)
         high = sum(1 for _, _, m in matched if m is not False)
@@ -331,27 +396,32 @@ def repeated_repairs(
             if isinstance(m, Unknown):
                 missing_paths.extend(m.missing)
     more = rule.comparison == "more_than"
-
-    def reaches(n: int) -> bool:
-        return n > rule.count if more else n >= rule.count
-
-    word = "more than" if more else "at least"
-    kind = "consecutive unfixed repairs" if rule.consecutive else "repairs"
-    if not reaches(high):
-        return False, f"{low} {kind} of the same {rule.same}{span_text}; needs {word} {rule.count}"
-    if not reaches(low):
+    count = rule.count
+    if not (high > count if more else high >= count):
+        return False, lambda: _repairs_text(rule, low, lower is not None, desc, met=False)
+    if not (low > count if more else low >= count):
         return Unknown(tuple(dict.fromkeys(missing_paths))), f"repair count unknown ({low}..{high})"
-    text = f"{low} {kind} of the same {rule.same}{span_text} ({word} {rule.count})"
     if rule.still_failing:
         counted = [(i, r) for i, r, m in matched if m is True]
         i, last = counted[-1]
         if last.fixed is False or (last.returned is not None and fd >= last.returned):
-            text += f"; still failing after the repair of {last.handed_over.isoformat()}"
-        elif last.fixed is None:
+            return True, lambda: (
+                _repairs_text(rule, low, lower is not None, desc, met=True)
+                + f"; still failing after the repair of {last.handed_over.isoformat()}"
+            )
+        if last.fixed is None:
             return Unknown((f"claim.repairs[{i}].fixed",)), "whether the last repair fixed it is unknown"
-        else:
-            return False, f"the repair of {last.handed_over.isoformat()} fixed the fault"
-    return True, text
+        return False, lambda: f"the repair of {last.handed_over.isoformat()} fixed the fault"
+    return True, lambda: _repairs_text(rule, low, lower is not None, desc, met=True)
+
+
+def _repairs_text(rule: RepeatedRepairsRemedy, low: int, within: bool, desc: Desc, *, met: bool) -> str:
+    word = "more than" if rule.comparison == "more_than" else "at least"
+    kind = "consecutive unfixed repairs" if rule.consecutive else "repairs"
+    span = f" within {rule.within} from {_desc(desc)}" if within else ""
+    if met:
+        return f"{low} {kind} of the same {rule.same}{span} ({word} {rule.count})"
+    return f"{low} {kind} of the same {rule.same}{span}; needs {word} {rule.count}"
 
 
 def _latest_repair(facts: ClaimFacts) -> tuple[int, RepairRecord] | None:
@@ -378,18 +448,24 @@ def unrepaired(rule: UnrepairedRemedy, facts: ClaimFacts, state: RemedyState) ->
     ``repairer``). With ``within``, the failure must lie within it of
     ``anchor`` (default: start of the covering term).
     """
+    result, why = _unrepaired(_plan_of(state.policy, rule), facts, state)
+    return result, render_why(why)
+
+
+def _unrepaired(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> tuple[Truth, Why]:
+    rule: UnrepairedRemedy = plan.rule
     claim = facts.claim
     zone = state.zone
     if rule.within is not None:
         fd = facts.failure_date
         if fd is None:
             return facts.failure_unknown, "failure date unknown"
-        lower, missing, text = _anchor_of(state, facts, rule.anchor)
+        lower, missing, desc = _anchor_of(plan, state, facts)
         if lower is None:
             return Unknown(missing), "anchor unknown"
-        upper = _last_day(state, lower, rule.within, roll=False)
+        upper = plan.last_day(state, lower, rule.within, False)
         if not lower <= fd <= upper:
-            return False, f"failure {fd.isoformat()} is outside {rule.within} from {text}"
+            return False, lambda: f"failure {fd.isoformat()} is outside {rule.within} from {_desc(desc)}"
     latest = _latest_repair(facts)
     if latest is None and (rule.counted_from == "handed_over" or rule.cause != "any"):
         # an empty repair list is known: the unit was never handed over for repair
@@ -433,7 +509,7 @@ def unrepaired(rule: UnrepairedRemedy, facts: ClaimFacts, state: RemedyState) ->
         hit = elapsed > limit.as_timedelta() if strict else elapsed >= limit.as_timedelta()
         measure = f"{elapsed} since {origin}"
     else:
-        last = _last_day(state, start_day, limit, roll=False)
+        last = plan.last_day(state, start_day, limit, False)
         hit = end_day > last if strict else end_day >= last
         measure = f"{(end_day - start_day).days} days since {origin} (until {end_day.isoformat()})"
     word = "more than" if strict else "at least"
@@ -451,6 +527,12 @@ def out_of_box(rule: OutOfBoxRemedy, facts: ClaimFacts, state: RemedyState) -> R
     With ``within``, the report (``claim.reported_at`` as a local date, else the
     failure date) must lie within it of ``anchor`` (default: delivery).
     """
+    result, why = _out_of_box(_plan_of(state.policy, rule), facts, state)
+    return result, render_why(why)
+
+
+def _out_of_box(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> tuple[Truth, Why]:
+    rule: OutOfBoxRemedy = plan.rule
     flag = facts.claim.out_of_box
     if flag is None:
         return Unknown(("claim.out_of_box",)), "out-of-box unknown"
@@ -458,17 +540,21 @@ def out_of_box(rule: OutOfBoxRemedy, facts: ClaimFacts, state: RemedyState) -> R
         return False, "not an out-of-box defect"
     if rule.within is None:
         return True, "defect found when the box was opened"
-    anchor, missing, text = _anchor_fn(state, rule.anchor or _DELIVERY)(facts.dates)
+    assert plan.anchor_fn is not None
+    anchor, missing, desc = plan.anchor_fn(facts.dates)
     if anchor is None:
         return Unknown(missing), "delivery date unknown"
     reported = facts.claim.reported_at
     day = _local_date(reported, state.zone) if reported is not None else facts.failure_date
     if day is None:
         return Unknown(("claim.reported_at",)), "report date unknown"
-    last = _last_day(state, anchor, rule.within, roll=True)
+    last = plan.last_day(state, anchor, rule.within, True)
     if day > last:
-        return False, f"reported {day.isoformat()}, after {rule.within} from {text}"
-    return True, f"defect found when the box was opened, reported {day.isoformat()} within {rule.within} from {text}"
+        return False, lambda: f"reported {day.isoformat()}, after {rule.within} from {_desc(desc)}"
+    return True, lambda: (
+        f"defect found when the box was opened, reported {day.isoformat()} "
+        f"within {rule.within} from {_desc(desc)}"
+    )
 
 
 def abnormal_life(rule: AbnormalLifeRemedy, facts: ClaimFacts, state: RemedyState) -> RemedyCheck:
@@ -478,6 +564,12 @@ def abnormal_life(rule: AbnormalLifeRemedy, facts: ClaimFacts, state: RemedyStat
     and, with ``requires_certification``, when ``claim.abnormal_life_certified``
     is true (an authority certified it).
     """
+    result, why = _abnormal_life(_plan_of(state.policy, rule), facts, state)
+    return result, render_why(why)
+
+
+def _abnormal_life(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> tuple[Truth, Why]:
+    rule: AbnormalLifeRemedy = plan.rule
     if rule.after_warranty_only and state.covering:
         return False, "the warranty still runs"
     if rule.requires_certification:
@@ -598,24 +690,44 @@ def depreciation(
 
 # ---------------------------------------------------------------- plans
 
-KindFn = Callable[[Any, ClaimFacts, RemedyState], RemedyCheck]
+KindFn = Callable[["RemedyPlan", ClaimFacts, RemedyState], tuple[Truth, Why]]
 
 _KINDS: Final[dict[str, KindFn]] = {
-    "purchase_window": purchase_window,
-    "repeated_repairs": repeated_repairs,
-    "unrepaired": unrepaired,
-    "out_of_box": out_of_box,
-    "abnormal_life": abnormal_life,
+    "purchase_window": _purchase_window,
+    "repeated_repairs": _repeated_repairs,
+    "unrepaired": _unrepaired,
+    "out_of_box": _out_of_box,
+    "abnormal_life": _abnormal_life,
 }
+
+_MEMO_LIMIT: Final = MEMO_SIZE
 
 
 class RemedyPlan:
-    """One remedy rule compiled: its gates, its kind function and its source."""
+    """One remedy rule compiled: its gates, its kind function, its anchor and its source."""
 
-    __slots__ = ("check", "clause", "id", "index", "kind", "precedence", "rule", "source", "terms", "when")
+    __slots__ = (
+        "after_days",
+        "anchor_fn",
+        "check",
+        "check_first",
+        "clause",
+        "id",
+        "index",
+        "kind",
+        "option_set",
+        "options",
+        "precedence",
+        "rule",
+        "source",
+        "terms",
+        "when",
+        "within_days",
+        "_days",
+    )
 
     def __init__(self, policy: Policy, rule: RemedyRule, index: int) -> None:
-        self.rule = rule
+        self.rule: Any = rule
         self.id = rule.id
         self.index = index
         self.kind = rule.kind
@@ -625,6 +737,49 @@ class RemedyPlan:
         self.terms: frozenset[str] | None = frozenset(rule.terms) if rule.terms is not None else None
         self.when = condition_for(policy, rule.when) if rule.when is not None else None
         self.check: KindFn | None = _KINDS.get(rule.kind)
+        self.options = tuple(o.value for o in rule.options)
+        self.option_set = frozenset(self.options)
+        if isinstance(rule, PurchaseWindowRemedy):
+            anchor: Anchor | None = rule.window.anchor
+        elif isinstance(rule, OutOfBoxRemedy):
+            anchor = rule.anchor or _DELIVERY
+        else:
+            anchor = getattr(rule, "anchor", None)
+        month_end = policy.document.counting.month_end
+        self.anchor_fn = _lazy_anchor(anchor, month_end) if anchor is not None else None
+        self._days: dict[tuple[date, int, bool], date] = {}
+        # days-only purchase windows without roll-forward: the last days are anchor + n
+        # (DT-02: "within 7 days" of D ends on D + 7; D + 6 when the start day counts)
+        self.within_days: timedelta | None = None
+        self.after_days: timedelta | None = None
+        counting = policy.document.counting
+        if isinstance(rule, PurchaseWindowRemedy) and counting.roll_forward.mode == "none":
+            self.within_days = _day_span(rule.window.within, counting.start_day)
+            if rule.window.after is not None:
+                self.after_days = _day_span(rule.window.after, counting.start_day)
+                if self.after_days is None:
+                    self.within_days = None
+        # a purchase window in days is a cheap test: try it before the `when` gate
+        self.check_first = (
+            isinstance(rule, PurchaseWindowRemedy)
+            and all(
+                d.unit in (Unit.DAYS, Unit.WEEKS)
+                for d in (rule.window.within, rule.window.after)
+                if d is not None
+            )
+            and _never_raises(rule.when)
+        )
+
+    def last_day(self, state: RemedyState, start: date, duration: Duration, roll: bool) -> date:
+        """:func:`_last_day` of one of this rule's durations, memoised per start day."""
+        key = (start, id(duration), roll)
+        day = self._days.get(key)
+        if day is None:
+            day = _last_day(state, start, duration, roll=roll)
+            if len(self._days) >= _MEMO_LIMIT:
+                self._days.clear()
+            self._days[key] = day
+        return day
 
     def gate(self, facts: ClaimFacts, state: RemedyState) -> Truth:
         """The rule's ``terms`` and ``when`` gates."""
@@ -633,7 +788,7 @@ class RemedyPlan:
                 pool = state.applicable
             else:
                 pool = state.covering
-            if not any(t.id in self.terms for t in pool):
+            if not any(t.plan.id in self.terms for t in pool):
                 return False
         if self.when is None:
             return True
@@ -663,14 +818,75 @@ def compile_remedies(policy: Policy) -> RemedyPlans:
     return result
 
 
-def run_rule(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> RemedyCheck:
-    """Gates and kind trigger of one rule (Kleene AND)."""
-    gate = plan.gate(facts, state)
-    if gate is False:
-        return False, "gate"
-    assert plan.check is not None
-    state.window_end = None
-    result, text = plan.check(plan.rule, facts, state)
-    if result is False:
-        return False, text
-    return all_of((gate, result)), text
+def _plan_of(policy: Policy, rule: RemedyRule) -> RemedyPlan:
+    """The compiled plan of ``rule`` (a rule of ``policy``, or compiled on the spot)."""
+    plans = compile_remedies(policy)
+    for plan in plans.rules + plans.loaners:
+        if plan.rule is rule:
+            return plan
+    return RemedyPlan(policy, rule, -1)
+
+
+def run_rule(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> tuple[Truth, Why]:
+    """Gates and kind trigger of one rule (Kleene AND); the why is written on demand.
+
+    A rule whose ``when`` cannot raise and whose trigger is a cheap date
+    comparison (:attr:`RemedyPlan.check_first`) tests the trigger first: when it
+    fails, the gate is not needed.  The answer is the same either way.
+    """
+    terms = plan.terms
+    if terms is not None:
+        pool = state.applicable if plan.kind == "abnormal_life" else state.covering
+        if not any(t.plan.id in terms for t in pool):
+            return False, "gate"
+    when = plan.when
+    check = plan.check
+    assert check is not None
+    if plan.check_first:
+        state.window_end = None
+        try:
+            result, why = check(plan, facts, state)
+        except EvaluationError:
+            # the gate first, as without the shortcut: a closed gate hides the error
+            if when is not None and when(facts.env) is False:
+                return False, "gate"
+            raise
+        if result is False:
+            return False, why
+        gate = True if when is None else when(facts.env)
+        if gate is False:
+            return False, "gate"
+    else:
+        gate = True if when is None else when(facts.env)
+        if gate is False:
+            return False, "gate"
+        state.window_end = None
+        result, why = check(plan, facts, state)
+        if result is False:
+            return False, why
+    if gate is True:
+        return result, why
+    return all_of((gate, result)), why
+
+
+_QUIET_OPERATORS: Final = frozenset({"eq", "ne", "in", "not_in", "exists"})
+
+
+def _day_span(duration: Duration, start_day: str) -> timedelta | None:
+    """The span from the anchor to the last day of ``duration`` when it is counted in days
+    (what :func:`period_last_day` gives for days and weeks), else ``None``."""
+    if duration.unit not in (Unit.DAYS, Unit.WEEKS):
+        return None
+    days = duration.amount * (7 if duration.unit is Unit.WEEKS else 1)
+    return timedelta(days=days - 1 if start_day == "included" else days)
+
+
+def _never_raises(cond: Condition | None) -> bool:
+    """Whether evaluating ``cond`` can never raise (only equality and existence tests)."""
+    if cond is None:
+        return True
+    if cond.fact is not None:
+        return cond.operator in _QUIET_OPERATORS
+    if cond.not_ is not None:
+        return _never_raises(cond.not_)
+    return all(_never_raises(c) for c in (cond.all_ or cond.any_ or ()))

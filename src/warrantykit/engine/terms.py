@@ -63,7 +63,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final, Literal
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 from warrantykit.engine.conditions import (
     Env,
@@ -78,7 +79,7 @@ from warrantykit.engine.conditions import (
 from warrantykit.engine.periods import add_months, days_out_of_service, period_last_day
 from warrantykit.engine.seasons import SeasonCalendar
 from warrantykit.errors import EvaluationError
-from warrantykit.facts import AssetDates, Claim, RepairRecord
+from warrantykit.facts import AssetDates, Claim
 from warrantykit.policies.durations import Duration, Unit
 from warrantykit.policies.models import (
     Anchor,
@@ -96,6 +97,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COVERAGE_KINDS",
+    "MEMO_SIZE",
     "AnchorFn",
     "SERVICE_KINDS",
     "ClaimFacts",
@@ -116,7 +118,10 @@ SERVICE_KINDS: Final = frozenset({"maintenance", "paid_service"})
 """Term kinds that give (usually paid) service after the warranty (P9, P14)."""
 
 _ONE_DAY: Final = timedelta(days=1)
-_MEMO_LIMIT: Final = 65_536
+MEMO_SIZE: Final = 4096
+"""Entries of each bounded memo of the claim engine (period ends and holiday
+roll-forwards per term, rule windows per anchor day, ...): memory stays flat."""
+_MEMO_LIMIT: Final = MEMO_SIZE
 
 _FAILURE_UNKNOWN: Final = Unknown(("claim.failure_date",))
 
@@ -172,6 +177,48 @@ def business_calendar(policy: Policy, name: str) -> BusinessCalendar:
     return cache.setdefault(name, built)
 
 
+ROLL_MEMO_SIZE: Final = 16_384
+"""Days remembered per roll-forward calendar and mode, and per duration (start days to
+last days): 45 years of distinct dates each, about 3 MiB at most."""
+
+
+def _roll_memo(policy: Policy, roll: RollForward) -> Callable[[date], tuple[date, str | None]]:
+    """``day -> (rolled day, warning or None)`` for ``roll``, memoised once per policy,
+    calendar and mode (a lazily filled table of the calendar's rest days)."""
+    memos: dict[tuple[str, str | None], Callable[[date], tuple[date, str | None]]] = policy.compiled(
+        "engine.roll-memos", lambda _p: {}
+    )
+    key = (roll.mode, roll.calendar)
+    found = memos.get(key)
+    if found is None:
+
+        def rolled(day: date) -> tuple[date, str | None]:
+            warnings: list[str] = []
+            return roll_day(policy, roll, day, warnings), warnings[0] if warnings else None
+
+        found = memos.setdefault(key, lru_cache(maxsize=ROLL_MEMO_SIZE)(rolled))
+    return found
+
+
+def _end_memo(
+    policy: Policy, duration: tuple[int, str], start_day: str, month_end: str
+) -> Callable[[date], date]:
+    """``start -> last day`` of a duration, memoised once per policy and way of counting."""
+    memos: dict[tuple[Any, ...], Callable[[date], date]] = policy.compiled(
+        "engine.end-memos", lambda _p: {}
+    )
+    key = (duration, start_day, month_end)
+    found = memos.get(key)
+    if found is None:
+        amount, unit = duration
+
+        def last_day(start: date) -> date:
+            return period_last_day(start, amount, unit, start_day=start_day, month_end=month_end)  # type: ignore[arg-type]
+
+        found = memos.setdefault(key, lru_cache(maxsize=ROLL_MEMO_SIZE)(last_day))
+    return found
+
+
 def roll_day(
     policy: Policy, roll: RollForward, day: date, warnings: list[str] | None
 ) -> date:
@@ -199,6 +246,9 @@ def roll_day(
 class ClaimFacts:
     """What every evaluation step of one claim reads (plain attributes, no pydantic calls)."""
 
+    failure_unknown: Final = _FAILURE_UNKNOWN
+    """The unknown answer of a failure-date test when the date is missing."""
+
     __slots__ = (
         "as_of",
         "asset",
@@ -206,9 +256,9 @@ class ClaimFacts:
         "dates",
         "env",
         "failure_date",
-        "failure_unknown",
         "terms",
         "warnings",
+        "windows",
     )
 
     def __init__(self, claim: Claim, as_of: date) -> None:
@@ -218,9 +268,11 @@ class ClaimFacts:
         self.env: Env = {"claim": claim, "asset": claim.asset}
         self.as_of = as_of
         self.failure_date = claim.failure_date
-        self.failure_unknown = _FAILURE_UNKNOWN
         self.terms: dict[str, TermEval] = {}
         self.warnings: list[str] = []
+        self.windows: dict[int, Any] = {}
+        """Windows computed for this claim, by :attr:`TermPlan.window_id` (terms that
+        count the same way from the same anchor share one)."""
 
 
 # ---------------------------------------------------------------- anchors
@@ -549,9 +601,13 @@ def _compile_selector(policy: Policy, selector: Selector) -> tuple[SelectorFn, s
 # ---------------------------------------------------------------- plans and results
 
 
-@dataclass(slots=True)
-class TermEval:
-    """One term's window for one claim (internal, never mutated; rendered as ``TermWindow``)."""
+class TermEval(NamedTuple):
+    """One term's window for one claim (internal, immutable; rendered as ``TermWindow``).
+
+    A named tuple: built in one step per term and claim, read by attribute.
+    ``anchor_src`` is the description of the start, or ``(label, day)`` to be
+    written out only when :attr:`anchor` is read.
+    """
 
     plan: TermPlan
     applies: Truth
@@ -567,12 +623,21 @@ class TermEval:
     before_start: bool
     meters: tuple[MeterReading, ...]
     missing: tuple[str, ...]
-    anchor: str
+    anchor_src: str | tuple[str, date]
     in_effect: bool
 
     @property
     def id(self) -> str:
         return self.plan.id
+
+    @property
+    def anchor(self) -> str:
+        """How the start was found, e.g. ``acceptance 2024-01-15``."""
+        src = self.anchor_src
+        if isinstance(src, str):
+            return src
+        label, day = src
+        return f"{label} {day.isoformat()}"
 
     @property
     def covers_failure(self) -> Truth:
@@ -584,19 +649,31 @@ class TermEval:
         return all_of((self.applies, self.inside))
 
 
+_Rolled = tuple[date, str | None]
+
+
+
 class TermPlan:
     """A term compiled for evaluation (built once per policy)."""
 
     __slots__ = (
         "anchor",
+        "anchor_attr",
         "anchor_event",
+        "anchor_label",
+        "anchor_unknown",
+        "anchor_unknown_text",
         "clause",
         "components",
         "costs",
+        "coverage_kind",
         "describe",
+        "direct",
+        "duration",
         "effective_from",
         "effective_until",
         "extend_by",
+        "fast",
         "id",
         "index",
         "kind",
@@ -605,9 +682,11 @@ class TermPlan:
         "month_end",
         "options",
         "policy",
+        "reason_head",
         "restart",
         "roll",
         "selector",
+        "selector_static",
         "selector_text",
         "source",
         "start_day",
@@ -615,6 +694,9 @@ class TermPlan:
         "term",
         "text",
         "warranty",
+        "window_id",
+        "_ends",
+        "_rolls",
     )
 
     def __init__(self, policy: Policy, term: Term, index: int) -> None:
@@ -626,6 +708,7 @@ class TermPlan:
         self.index = index
         self.id = term.id
         self.kind = term.kind
+        self.coverage_kind = term.kind in COVERAGE_KINDS
         self.warranty = term.warranty
         self.clause = term.clause
         self.text = term.text
@@ -646,12 +729,55 @@ class TermPlan:
         )
         self.anchor = compile_anchor(term.anchor, month_end=self.month_end)
         self.anchor_event = term.anchor
+        # a plain event anchor ("acceptance") is read directly and described lazily
+        simple = (
+            term.anchor.event is not None
+            and term.anchor.offset is None
+            and term.anchor.fallback is None
+        )
+        self.anchor_attr: str | None = term.anchor.event.value if simple and term.anchor.event else None
+        self.anchor_label = self.anchor_attr or ""
+        self.anchor_unknown = Unknown((f"claim.asset.dates.{self.anchor_attr}",))
+        self.anchor_unknown_text = f"{self.anchor_label} (unknown)"
         self.starts_after = term.starts_after
         self.length = _compile_length(
             term.length, month_end=self.month_end, seasons=season_calendars(policy)
         )
+        # a plain duration ("5 years") is computed here, memoised per start day
+        self.duration: tuple[int, str] | None = (
+            (term.length.duration.amount, term.length.duration.unit.value)
+            if term.length.duration is not None
+            and term.length.duration.unit.value in ("days", "weeks", "months", "years")
+            else None
+        )
+        # 1: a plain event anchor and a duration; 2: ... and lifetime; 0: anything else
+        plain = self.anchor_attr is not None and self.starts_after is None
+        self.fast = (
+            1 if plain and self.duration is not None
+            else 2 if plain and term.length.lifetime and term.length.duration is None
+            else 0
+        )  # fmt: skip
+        # bounded LRU memos of the date arithmetic of this term (pure functions of the day);
+        # roll-forwards are shared by the terms that roll on the same calendar and mode
+        self._ends: Callable[[date], date] = (
+            _end_memo(policy, self.duration, self.start_day, self.month_end)
+            if self.duration is not None
+            else self._compute_end
+        )
+        self._rolls: Callable[[date], _Rolled] = (
+            _roll_memo(policy, self.roll) if self.roll is not None else self._compute_roll
+        )
+        self.window_id = -1
+        # the evaluation without the per-claim memo of `evaluate` (same result)
+        self.direct: Callable[[ClaimFacts, Truth], TermEval] = (
+            self._evaluate_duration if self.fast == 1
+            else self._evaluate_lifetime if self.fast == 2
+            else self.evaluate
+        )  # fmt: skip
         self.length_text = term.length.describe()
+        self.reason_head = f"{self.kind} term {self.id} ({self.length_text})"
         self.selector, self.selector_text = _compile_selector(policy, term.covers)
+        self.selector_static = term.covers.when is None
         self.components: frozenset[str] | None = (
             frozenset(term.covers.components) if term.covers.components is not None else None
         )
@@ -660,6 +786,26 @@ class TermPlan:
         self.describe = f"{self.id} [{self.clause}]"
         self.effective_from = doc.effective.from_
         self.effective_until = doc.effective.until
+
+    def window_key(self) -> tuple[Any, ...]:
+        """Everything the window of a fast-path term depends on besides the claim:
+        terms with equal keys have equal windows for every claim."""
+        if not self.fast:
+            return ("term", self.id)
+        roll = self.roll
+        return (
+            self.fast,
+            self.anchor_attr,
+            self.duration,
+            self.start_day,
+            self.month_end,
+            self.extend_by,
+            self.restart,
+            None if roll is None else (roll.mode, roll.calendar),
+            self.components,
+            self.effective_from,
+            self.effective_until,
+        )
 
     # -------------------------------------------------------------- evaluation
 
@@ -671,7 +817,15 @@ class TermPlan:
         hit = facts.terms.get(self.id)
         if hit is not None:
             return hit
-        result = self._evaluate(facts, self.selector(facts) if applies is None else applies)
+        if applies is None:
+            applies = self.selector(facts)
+        fast = self.fast
+        if fast == 1:
+            result = self._evaluate_duration(facts, applies)
+        elif fast == 2:
+            result = self._evaluate_lifetime(facts, applies)
+        else:
+            result = self._evaluate(facts, applies)
         facts.terms[self.id] = result
         return result
 
@@ -679,23 +833,131 @@ class TermPlan:
         self, applies: Truth, missing: tuple[str, ...], anchor: str = ""
     ) -> TermEval:
         return TermEval(
-            plan=self,
-            applies=applies,
-            start=None,
-            original_end=None,
-            extension_days=0,
-            end=None,
-            end_known=False,
-            rolled_from=None,
-            lifetime=False,
-            never_starts=False,
-            inside=Unknown(missing),
-            before_start=False,
-            meters=(),
-            missing=missing,
-            anchor=anchor,
-            in_effect=True,
+            self, applies, None, None, 0, None, False, None, False, False,
+            Unknown(missing), False, (), missing, anchor, True,
+        )  # fmt: skip
+
+    def _in_effect(self, start: date) -> bool:
+        return not (
+            (self.effective_from is not None and start < self.effective_from)
+            or (self.effective_until is not None and start > self.effective_until)
         )
+
+    def _compute_end(self, start: date) -> date:
+        """Last day of the duration from ``start`` (memoised by :attr:`_ends`)."""
+        assert self.duration is not None
+        amount, unit = self.duration
+        return period_last_day(
+            start, amount, unit, start_day=self.start_day, month_end=self.month_end  # type: ignore[arg-type]
+        )
+
+    def _compute_roll(self, day: date) -> _Rolled:
+        """``day`` rolled off a holiday and the warning it needs."""
+        assert self.roll is not None
+        warnings: list[str] = []
+        return roll_day(self.policy, self.roll, day, warnings), warnings[0] if warnings else None
+
+    def _evaluate_duration(self, facts: ClaimFacts, applies: Truth) -> TermEval:
+        """The common case: a plain event anchor and a duration (extension and roll allowed)."""
+        window = facts.windows.get(self.window_id)
+        if window is None:
+            window = facts.windows[self.window_id] = self._duration_window(facts)
+        start, original_end, extension, end, rolled_from, anchor, in_effect = window
+        if start is None:
+            unknown = self.anchor_unknown
+            return tuple.__new__(TermEval, (
+                self, applies, None, None, 0, None, False, None, False, False,
+                unknown, False, (), unknown.missing, anchor, True,
+            ))  # fmt: skip
+        fd = facts.failure_date
+        if fd is None:
+            unknown = facts.failure_unknown
+            return tuple.__new__(TermEval, (
+                self, applies, start, original_end, extension, end, True, rolled_from, False, False,
+                unknown, False, (), unknown.missing, anchor, in_effect,
+            ))  # fmt: skip
+        before_start = fd < start
+        return tuple.__new__(TermEval, (
+            self, applies, start, original_end, extension, end, True, rolled_from, False, False,
+            not before_start and fd <= end, before_start, (), (), anchor, in_effect,
+        ))  # fmt: skip
+
+    def _start(self, facts: ClaimFacts) -> tuple[date | None, str | tuple[str, date], bool]:
+        """(start, how it was found, in the effective window) from a plain event anchor."""
+        day: date | None = getattr(facts.dates, self.anchor_attr)  # type: ignore[arg-type]
+        if day is None:
+            return None, self.anchor_unknown_text, True
+        anchor: str | tuple[str, date] = (self.anchor_label, day)
+        if self.restart:
+            replaced = facts.dates.replacement
+            if replaced is not None and replaced > day:
+                anchor = f"{self.anchor_label} {day.isoformat()}; restarted on replacement {replaced.isoformat()}"
+                day = replaced
+        in_effect = True
+        if self.effective_from is not None or self.effective_until is not None:
+            in_effect = self._in_effect(day)
+        return day, anchor, in_effect
+
+    def _duration_window(self, facts: ClaimFacts) -> tuple[Any, ...]:
+        start: date | None = getattr(facts.dates, self.anchor_attr)  # type: ignore[arg-type]
+        if start is None:
+            return None, None, 0, None, None, self.anchor_unknown_text, True
+        anchor: str | tuple[str, date] = (self.anchor_label, start)
+        if self.restart or self.effective_from is not None or self.effective_until is not None:
+            start, anchor, in_effect = self._start(facts)
+            assert start is not None
+        else:
+            in_effect = True
+        original_end = self._ends(start)
+        extension = 0
+        if self.extend_by and facts.claim.repairs:
+            extension = self._extension(facts, start, original_end)
+        end = original_end + timedelta(days=extension) if extension else original_end
+        rolled_from: date | None = None
+        if self.roll is not None:
+            rolled, warning = self._rolls(end)
+            if warning is not None and warning not in facts.warnings:
+                facts.warnings.append(warning)
+            if rolled != end:
+                rolled_from, end = end, rolled
+        return start, original_end, extension, end, rolled_from, anchor, in_effect
+
+    def _evaluate_lifetime(self, facts: ClaimFacts, applies: Truth) -> TermEval:
+        """A plain event anchor and no end (``length: lifetime``)."""
+        window = facts.windows.get(self.window_id)
+        if window is None:
+            start = getattr(facts.dates, self.anchor_attr)  # type: ignore[arg-type]
+            anchor: str | tuple[str, date] = (
+                self.anchor_unknown_text if start is None else (self.anchor_label, start)
+            )
+            in_effect = True
+            if start is not None and (
+                self.restart or self.effective_from is not None or self.effective_until is not None
+            ):
+                start, anchor, in_effect = self._start(facts)
+            extension = 0
+            if start is not None and self.extend_by and facts.claim.repairs:
+                extension = self._extension(facts, start, None)
+            window = facts.windows[self.window_id] = (start, anchor, in_effect, extension)
+        start, anchor, in_effect, extension = window
+        if start is None:
+            unknown = self.anchor_unknown
+            return tuple.__new__(TermEval, (
+                self, applies, None, None, 0, None, False, None, False, False,
+                unknown, False, (), unknown.missing, anchor, True,
+            ))  # fmt: skip
+        fd = facts.failure_date
+        if fd is None:
+            unknown = facts.failure_unknown
+            return tuple.__new__(TermEval, (
+                self, applies, start, None, extension, None, True, None, True, False,
+                unknown, False, (), unknown.missing, anchor, in_effect,
+            ))  # fmt: skip
+        before_start = fd < start
+        return tuple.__new__(TermEval, (
+            self, applies, start, None, extension, None, True, None, True, False,
+            not before_start, before_start, (), (), anchor, in_effect,
+        ))  # fmt: skip
 
     def _evaluate(self, facts: ClaimFacts, applies: Truth) -> TermEval:
         fd = facts.failure_date
@@ -703,23 +965,9 @@ class TermPlan:
             previous = self.policy_term(self.starts_after).evaluate(facts)
             if previous.never_starts or (previous.end is None and previous.lifetime):
                 return TermEval(
-                    plan=self,
-                    applies=applies,
-                    start=None,
-                    original_end=None,
-                    extension_days=0,
-                    end=None,
-                    end_known=True,
-                    rolled_from=None,
-                    lifetime=False,
-                    never_starts=True,
-                    inside=False,
-                    before_start=True,
-                    meters=(),
-                    missing=(),
-                    anchor=f"after {previous.id}, which never ends",
-                    in_effect=True,
-                )
+                    self, applies, None, None, 0, None, True, None, False, True,
+                    False, True, (), (), f"after {previous.id}, which never ends", True,
+                )  # fmt: skip
             if not previous.end_known:
                 return self._unknown(applies, previous.missing, f"after {previous.id}")
             if previous.end is None:
@@ -742,41 +990,24 @@ class TermPlan:
             start = count_from = day
             start_day = self.start_day
 
-        in_effect = True
-        if (self.effective_from is not None and start < self.effective_from) or (
-            self.effective_until is not None and start > self.effective_until
-        ):
-            in_effect = False
+        in_effect = self._in_effect(start)
 
         node = self.length(count_from, start_day, facts)
         roll = self.roll
         if node[0] == "d" and roll is None and not (self.extend_by and facts.claim.repairs):
-            # the common case: one date bound, nothing to extend or roll
+            # one date bound, nothing to extend or roll
             end = node[1]
             if fd is None:
-                inside: Truth = facts.failure_unknown
-                before_start = False
-            else:
-                before_start = fd < start
-                inside = not before_start and fd <= end
+                return TermEval(
+                    self, applies, start, end, 0, end, True, None, False, False,
+                    facts.failure_unknown, False, (), facts.failure_unknown.missing,
+                    anchor_text, in_effect,
+                )  # fmt: skip
+            before_start = fd < start
             return TermEval(
-                plan=self,
-                applies=applies,
-                start=start,
-                original_end=end,
-                extension_days=0,
-                end=end,
-                end_known=True,
-                rolled_from=None,
-                lifetime=False,
-                never_starts=False,
-                inside=inside,
-                before_start=before_start,
-                meters=(),
-                missing=facts.failure_unknown.missing if fd is None else (),
-                anchor=anchor_text,
-                in_effect=in_effect,
-            )
+                self, applies, start, end, 0, end, True, None, False, False,
+                not before_start and fd <= end, before_start, (), (), anchor_text, in_effect,
+            )  # fmt: skip
         original_end, end_known, _ = _fold(node, _identity, None, facts.failure_unknown)
         extension = 0
         if self.extend_by and end_known:
@@ -815,23 +1046,10 @@ class TermPlan:
         inside = all_of((after_start, inside_length))
         missing = inside.missing if isinstance(inside, Unknown) else ()
         return TermEval(
-            plan=self,
-            applies=applies,
-            start=start,
-            original_end=original_end,
-            extension_days=extension,
-            end=end,
-            end_known=end_known,
-            rolled_from=rolled_from,
-            lifetime=end is None and end_known and not meters,
-            never_starts=False,
-            inside=inside,
-            before_start=before_start,
-            meters=tuple(meters),
-            missing=missing,
-            anchor=anchor_text,
-            in_effect=in_effect,
-        )
+            self, applies, start, original_end, extension, end, end_known, rolled_from,
+            end is None and end_known and not meters, False, inside, before_start,
+            tuple(meters), missing, anchor_text, in_effect,
+        )  # fmt: skip
 
     def policy_term(self, term_id: str) -> TermPlan:
         plans: dict[str, TermPlan] = compile_terms(self.policy)[1]
@@ -848,33 +1066,37 @@ class TermPlan:
         components = self.components
         spans: list[tuple[date, int]] = []
         for record in repairs:
-            if record.handed_over < start or record.handed_over > as_of:
+            handed = record.handed_over
+            if handed < start or handed > as_of:
                 continue
             if components is not None and record.component is not None:
                 if record.component not in components:
                     continue
-            spans.append((record.handed_over, _record_days(record, as_of, repair_days, waiting_days)))
+            days = 0
+            if repair_days:  # CONV-03: returned - handed over, an open repair up to as_of
+                returned = record.returned
+                if returned is None or returned > as_of:
+                    returned = as_of
+                days = (returned - handed).days
+                if days < 0:
+                    days_out_of_service(handed, returned)  # raises the EvaluationError
+            if waiting_days:
+                days += record.waiting_for_parts_days
+            spans.append((handed, days))
         if not spans:
             return 0
+        if original_end is None:
+            return sum(days for _, days in spans)
         extension = 0
         while True:
-            limit = None if original_end is None else original_end + timedelta(days=extension)
-            total = sum(days for handed, days in spans if limit is None or handed <= limit)
+            limit = original_end + timedelta(days=extension)
+            total = 0
+            for handed, days in spans:
+                if handed <= limit:
+                    total += days
             if total == extension:
                 return extension
             extension = total
-
-
-def _record_days(record: RepairRecord, as_of: date, repair_days: bool, waiting_days: bool) -> int:
-    days = 0
-    if repair_days:
-        returned = record.returned
-        if returned is None or returned > as_of:
-            returned = as_of
-        days += days_out_of_service(record.handed_over, returned)
-    if waiting_days:
-        days += record.waiting_for_parts_days
-    return days
 
 
 def compile_terms(policy: Policy) -> tuple[tuple[TermPlan, ...], dict[str, TermPlan]]:
@@ -882,6 +1104,9 @@ def compile_terms(policy: Policy) -> tuple[tuple[TermPlan, ...], dict[str, TermP
 
     def build(p: Policy) -> tuple[tuple[TermPlan, ...], dict[str, TermPlan]]:
         plans = tuple(TermPlan(p, term, i) for i, term in enumerate(p.document.terms))
+        ids: dict[tuple[Any, ...], int] = {}
+        for plan in plans:
+            plan.window_id = ids.setdefault(plan.window_key(), len(ids))
         return plans, {plan.id: plan for plan in plans}
 
     result: tuple[tuple[TermPlan, ...], dict[str, TermPlan]] = policy.compiled(
