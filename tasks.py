@@ -40,7 +40,7 @@ def ensure_venv() -> None:
         run(sys.executable, "-m", "venv", VENV)
     pip_env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip", env=pip_env)
-    run(PY, "-m", "pip", "install", "--quiet", "-e", ".[test]", env=pip_env)
+    run(PY, "-m", "pip", "install", "--quiet", "-e", ".[test,durable]", env=pip_env)
     stamp.write_text(wanted)
 
 
