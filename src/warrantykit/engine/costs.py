@@ -149,24 +149,35 @@ def _customer_charge(
             return rest, "no contract unit price given; not capped"
         cap = _same_currency(f"contract unit price of {key}", unit, currency)
         return min(rest, _q(cap)), f"capped at the contract unit price of {key} ({unit})"
-    if basis == "percent_of_price":
-        assert rule.percent is not None
-        if rule.of == "line_price":
-            base: Money | None = _money(rest, currency)
-        elif rule.of == "software_price":
-            base = claim.asset.software_price
-        else:
-            base = claim.asset.price
-        if base is None:
-            return rest, f"{rule.of} unknown; not capped"
-        share = _q(_same_currency(str(rule.of), base, currency) * rule.percent / _HUNDRED)
-        return min(rest, share), f"{rule.percent}% of the {str(rule.of).replace('_', ' ')}"
+    if basis == "percent_of_price" or (basis == "cap" and rule.cap is None):
+        # "15% of the software price" (percent_of_price) and "at most 15% of it" (cap
+        # given as percent + of) charge the same amount: the smaller of the line's price
+        # and the share.
+        return _percent_of(rule, rest, currency, claim)
     if basis == "discount":
-        assert rule.percent is not None
+        assert rule.percent is not None  # models.CostRule: discount needs percent
         return _q(rest * (_HUNDRED - rule.percent) / _HUNDRED), f"{rule.percent}% off"
-    # cap
-    assert rule.cap is not None
+    # cap given as an amount
+    assert rule.cap is not None  # models.CostRule: cap needs cap, or percent + of
     return min(rest, _q(_same_currency("cap", rule.cap, currency))), f"at most {rule.cap}"
+
+
+def _percent_of(
+    rule: CostRule, rest: Decimal, currency: str, claim: Claim
+) -> tuple[Decimal, str | None]:
+    """``rule.percent`` of ``rule.of`` (the line, the asset or the software price), at most ``rest``."""
+    assert rule.percent is not None and rule.of is not None  # models.CostRule validates both
+    if rule.of == "line_price":
+        base: Money | None = _money(rest, currency)
+    elif rule.of == "software_price":
+        base = claim.asset.software_price
+    else:
+        base = claim.asset.price
+    if base is None:
+        return rest, f"{rule.of} unknown; not capped"
+    share = _q(_same_currency(str(rule.of), base, currency) * rule.percent / _HUNDRED)
+    prefix = "at most " if rule.basis == "cap" else ""
+    return min(rest, share), f"{prefix}{rule.percent}% of the {str(rule.of).replace('_', ' ')}"
 
 
 def split_line(
