@@ -228,12 +228,7 @@ class ClaimPlan:
         self.exclusions = tuple(self._exclusion(i, e) for i, e in enumerate(doc.exclusions))
         self.remedies = compile_remedies(policy)
         self.abnormal_rules = tuple(r for r in self.remedies.rules if r.kind == "abnormal_life")
-        # a loaner rule gated by `terms:` that names no warranty/exchange term never
-        # holds (its gate looks at the covering terms only): it is not tried per claim
-        coverage_ids = {t.id for t in terms if t.coverage_kind}
-        self.loaner_rules = tuple(
-            r for r in self.remedies.loaners if r.terms is None or r.terms & coverage_ids
-        )
+        self.loaner_rules = self.remedies.loaners
         self.term_costs: dict[str, tuple[CostSource, ...]] = {
             t.id: _table(
                 policy,

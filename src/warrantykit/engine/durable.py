@@ -1069,11 +1069,7 @@ class _Decider:
         slots = self.rules.slots[g.index][0 if g.family == "r" else 1]
         for slot in slots:
             rule = slot.plan
-            if rule.terms is not None:
-                pool = state.applicable if rule.kind == "abnormal_life" else state.covering
-                gate: Truth = any(t.plan.id in rule.terms for t in pool)
-            else:
-                gate = True
+            gate: Truth = True if rule.terms is None else state.terms_hold(rule.kind, rule.terms)
             if gate is True:
                 gate = self.when(rule)
             if gate is False:
@@ -1250,7 +1246,7 @@ class _Decider:
         assert state is not None
         out: list[Loaner] = []
         for rule in plan.remedies.loaners:
-            if rule.terms is not None and not any(t.plan.id in rule.terms for t in state.covering):
+            if rule.terms is not None and not state.terms_hold(rule.kind, rule.terms):
                 continue
             gate = self.when(rule)
             if gate is False:

@@ -126,6 +126,26 @@ class RemedyState:
     month_end: Any
     window_end: date | None = None
 
+    def in_force(self, kind: str) -> tuple[TermEval, ...]:
+        """The terms a remedy rule's ``terms:`` gate looks at ("only while one of these
+        terms applies", models.RemedyBase.terms).
+
+        For ``abnormal_life`` (after the warranty) every term whose selector matches;
+        otherwise the warranty terms covering the failure plus the ``cost_cover`` terms
+        (free on-site service, ...) that run on the failure date, so that "a backup unit
+        within the service period" can name the on-site term.
+        """
+        if kind == "abnormal_life":
+            return self.applicable
+        extra = tuple(
+            e for e in self.applicable if e.plan.kind == "cost_cover" and e.covers_failure is True
+        )
+        return self.covering + extra if extra else self.covering
+
+    def terms_hold(self, kind: str, terms: frozenset[str] | tuple[str, ...]) -> bool:
+        """Whether one of ``terms`` is in force for a rule of ``kind`` (:meth:`in_force`)."""
+        return any(t.plan.id in terms for t in self.in_force(kind))
+
     def default_anchor(self) -> tuple[date | None, tuple[str, ...], str]:
         """Start of the covering (else first applicable) term, for rules without an anchor."""
         day, missing, desc = self._default_anchor()
@@ -783,13 +803,8 @@ class RemedyPlan:
 
     def gate(self, facts: ClaimFacts, state: RemedyState) -> Truth:
         """The rule's ``terms`` and ``when`` gates."""
-        if self.terms is not None:
-            if self.kind == "abnormal_life":
-                pool = state.applicable
-            else:
-                pool = state.covering
-            if not any(t.plan.id in self.terms for t in pool):
-                return False
+        if self.terms is not None and not state.terms_hold(self.kind, self.terms):
+            return False
         if self.when is None:
             return True
         return self.when(facts.env)
@@ -834,11 +849,8 @@ def run_rule(plan: RemedyPlan, facts: ClaimFacts, state: RemedyState) -> tuple[T
     comparison (:attr:`RemedyPlan.check_first`) tests the trigger first: when it
     fails, the gate is not needed.  The answer is the same either way.
     """
-    terms = plan.terms
-    if terms is not None:
-        pool = state.applicable if plan.kind == "abnormal_life" else state.covering
-        if not any(t.plan.id in terms for t in pool):
-            return False, "gate"
+    if plan.terms is not None and not state.terms_hold(plan.kind, plan.terms):
+        return False, "gate"
     when = plan.when
     check = plan.check
     assert check is not None
