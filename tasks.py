@@ -2,7 +2,7 @@
 """Project tasks that work on a fresh machine with only Python 3.11.
 
     python3 tasks.py demo   # set up .venv, check the shipped policies, evaluate a real example
-    python3 tasks.py test   # set up .venv, then ruff, mypy --strict, policy check/fmt and the test suite
+    python3 tasks.py test   # set up .venv, then ruff, mypy --strict, policy check/fmt/test and the test suite
 
 `.venv` is created when absent and reinstalled when pyproject.toml changes.
 Under CI (CI=true) Hypothesis uses its small `ci` profile; locally the `dev` one.
@@ -61,6 +61,8 @@ def test() -> None:
     run(BIN / "mypy", "--strict", "src/")
     run(BIN / "warrantykit", "check", "--strict", "policies/")
     run(BIN / "warrantykit", "fmt", "--check", "policies/")
+    # every case file passes and every rule of every shipped policy is exercised by one
+    run(BIN / "warrantykit", "test", "--min-coverage", "100", "policies/")
     run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", env=env)
 
 

@@ -687,6 +687,20 @@ def _end_key(e: TermEval) -> date:
     return e.end if e.end is not None else date.max
 
 
+def ended_term(candidates: list[TermEval]) -> TermEval:
+    """The term an ``expired`` decision names (docs/decisions.md): the latest-ending
+    of the terms that had started by the failure date.
+
+    A term still to come (a maintenance period starting after acceptance, say) has not
+    ended and is not named, even when it ends later than the one that has run out.
+    ``candidates`` holds at least one term that is not :attr:`TermEval.before_start`.
+    """
+    started = [e for e in candidates if not e.before_start]
+    if len(started) == 1:
+        return started[0]
+    return max(started, key=lambda e: (_end_key(e), -e.plan.index))
+
+
 def _deciding_term(covering: list[TermEval]) -> TermEval:
     if len(covering) == 1:
         return covering[0]
@@ -813,11 +827,7 @@ def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: st
             trace.append((_precedes_reason, first))
         else:
             status = "expired"
-            deciding = (
-                candidates[0]
-                if len(candidates) == 1
-                else max(candidates, key=lambda e: (_end_key(e), -e.plan.index))
-            )
+            deciding = ended_term(candidates)
             trace.append((_ended_reason, deciding, claim.component, fd))
         # X12: an exclusion may let the vendor refuse service even out of warranty
         for ex in plan.exclusions:

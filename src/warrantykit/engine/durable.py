@@ -95,7 +95,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
-from warrantykit.engine.claims import ClaimPlan, compile_claims
+from warrantykit.engine.claims import ClaimPlan, compile_claims, ended_term
 from warrantykit.engine.conditions import CLAIM_ALIASES, Truth, Unknown, all_of, compile_fact
 from warrantykit.engine.costs import DEFAULT_RULES, CostSource, assign_costs
 from warrantykit.engine.decision import (
@@ -1011,11 +1011,7 @@ class _Decider:
                 )
             else:
                 g.status = "expired"
-                g.deciding = (
-                    candidates[0]
-                    if len(candidates) == 1
-                    else max(candidates, key=lambda e: (_end_key(e), -e.plan.index))
-                )
+                g.deciding = ended_term(candidates)
                 trace.append(_ended_reason(g.deciding, claim.component, fd))
                 if plan.abnormal_rules:
                     g.family = "x"
