@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         from warrantykit.testing.properties import properties_for, run_properties
     except ImportError as exc:  # pragma: no cover - hypothesis is a test dependency
         print(
-            f"warrantykit properties: needs Hypothesis (pip install hypothesis): {exc}",
+            f"warrantykit properties: needs Hypothesis (pip install 'warrantykit[testing]'): {exc}",
             file=sys.stderr,
         )
         return 1
