@@ -37,11 +37,18 @@ terms and cost lines are memoised in bounded memos; terms that count the same
 way from the same anchor share one window per claim; and a decision records
 its reasons as a trace whose sentences (and the term windows) are written the
 first time ``decision.reasons`` / ``decision.terms`` is read.
+
+The durable-rules backend (:mod:`warrantykit.engine.durable`) does the rule
+matching its own way and decides everything else with this module's steps:
+:func:`group_status` (steps 2-3, given the selected terms and a judge of the
+exclusions), :func:`finish_group` (steps 4-6, given a :data:`Verdict` on the
+remedy rules and a judge of the loaner rules' ``when``) and
+:func:`assemble_decision` (step 7).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -92,6 +99,7 @@ from warrantykit.engine.terms import (
     ClaimFacts,
     TermEval,
     TermPlan,
+    business_calendar,
     compile_terms,
 )
 from warrantykit.errors import FactsError, Problem
@@ -352,7 +360,8 @@ def compile_claims(policy: Policy) -> ClaimPlan:
 # ---------------------------------------------------------------- entry points
 
 
-def _check_as_of(as_of: object) -> date:
+def check_as_of(as_of: object) -> date:
+    """``as_of``, checked to be a calendar date (``FactsError`` on ``as_of`` otherwise)."""
     if isinstance(as_of, datetime) or not isinstance(as_of, date):
         raise FactsError(
             Problem(
@@ -365,7 +374,8 @@ def _check_as_of(as_of: object) -> date:
     return as_of
 
 
-def _parse(claim: Claim | Mapping[str, Any] | str | bytes) -> Claim:
+def parse_claim(claim: Claim | Mapping[str, Any] | str | bytes) -> Claim:
+    """The claim as a validated :class:`Claim` (``FactsError`` naming what is wrong)."""
     if isinstance(claim, Claim):
         return claim
     if claim is None:
@@ -373,11 +383,18 @@ def _parse(claim: Claim | Mapping[str, Any] | str | bytes) -> Claim:
     return parse_facts(Claim, claim, name="claim")
 
 
+def claim_facts(plan: ClaimPlan, claim: Claim, day: date) -> ClaimFacts:
+    """What a claim is decided on, once its cause codes are checked against the policy's."""
+    if plan.cause_codes is not None and claim.cause_codes:
+        plan.check_cause_codes(claim)
+    return ClaimFacts(claim, day)
+
+
 def evaluate(
     policy: Policy, claim: Claim | Mapping[str, Any] | str | bytes, *, as_of: date
 ) -> ClaimDecision:
     """Decide ``claim`` under ``policy`` as of ``as_of`` (see the module docstring)."""
-    day = _check_as_of(as_of)
+    day = check_as_of(as_of)
     return _decide(compile_claims(policy), claim, day)
 
 
@@ -389,7 +406,7 @@ def evaluate_many(
     Nothing is kept between claims but the policy's bounded memos, so memory
     stays flat whatever the number of claims.
     """
-    day = _check_as_of(as_of)
+    day = check_as_of(as_of)
     return _decide_all(compile_claims(policy), claims, day)
 
 
@@ -416,13 +433,32 @@ class _Lazy(tuple[list[TermEval], Trace, date | None]):
 def _decide(
     plan: ClaimPlan, claim: Claim | Mapping[str, Any] | str | bytes, day: date
 ) -> ClaimDecision:
-    facts_model = claim if isinstance(claim, Claim) else _parse(claim)
-    if plan.cause_codes is not None and facts_model.cause_codes:
-        plan.check_cause_codes(facts_model)
-    facts = ClaimFacts(facts_model, day)
+    facts = claim_facts(plan, claim if isinstance(claim, Claim) else parse_claim(claim), day)
+    if plan.single:
+        found = group_status(plan, facts, plan.select(0, facts))
+        return assemble_decision(plan, facts, (finish_group(plan, facts, None, found),))
+    return assemble_decision(
+        plan,
+        facts,
+        [
+            finish_group(plan, facts, warranty, group_status(plan, facts, plan.select(i, facts)))
+            for i, (warranty, _) in enumerate(plan.groups)
+        ],
+    )
+
+
+def assemble_decision(
+    plan: ClaimPlan, facts: ClaimFacts, results: Sequence[GroupResult]
+) -> ClaimDecision:
+    """The decision from each warranty group's outcome (one per group of ``plan``, in order).
+
+    One group: its outcome, its term windows and reasons written when first read.
+    Several (P10): the most favourable outcome, the others as ``alternatives``.
+    """
+    day = facts.as_of
     if plan.single:
         (warranty, status, missing, term, applicable, exclusions, remedy, loaners, costs, warnings, trace) = (
-            _evaluate_group(plan, facts, 0, None)
+            results[0]
         )
         if facts.warnings:
             # the claim's own warnings are unique already (each is added once)
@@ -438,7 +474,7 @@ def _decide(
             {
                 "policy": plan.ref,
                 "as_of": day,
-                "claim": facts_model,
+                "claim": facts.claim,
                 "status": status,
                 "warranty": warranty,
                 "missing": missing,
@@ -454,10 +490,7 @@ def _decide(
             },
         )
         return decision  # see decision._Deferred
-    outcomes = [
-        _outcome(_evaluate_group(plan, facts, i, warranty), facts.failure_date)
-        for i, (warranty, _) in enumerate(plan.groups)
-    ]
+    outcomes = [_outcome(result, facts.failure_date) for result in results]
     order = sorted(range(len(outcomes)), key=lambda i: _favour(outcomes[i]), reverse=True)
     chosen = outcomes[order[0]]
     others = tuple(outcomes[i] for i in order[1:])
@@ -490,7 +523,7 @@ def _decide(
     return make_decision(
         plan.ref,
         day,
-        facts_model,
+        facts.claim,
         chosen.status,
         chosen.warranty,
         chosen.missing,
@@ -507,6 +540,8 @@ def _decide(
 
 
 def _favour(outcome: Outcome) -> tuple[int, int, Decimal, int]:
+    """How favourable an outcome is to the customer (P10): status, then remedy, then
+    lower customer cost, then fewer lines the customer pays."""
     remedy_rank = OPTION_RANK.get(outcome.remedy.option, 0) if outcome.remedy else 0
     total = outcome.customer_total()
     customer_lines = sum(1 for c in outcome.costs if c.payer == "customer")
@@ -717,7 +752,7 @@ def _deciding_term(covering: list[TermEval]) -> TermEval:
 # ---------------------------------------------------------------- one warranty
 
 
-_Result = tuple[
+GroupResult = tuple[
     str | None,  # warranty
     str,  # status
     tuple[str, ...],  # missing
@@ -732,8 +767,27 @@ _Result = tuple[
 ]
 """One warranty's outcome, its reasons still a trace."""
 
+GroupStatus = tuple[
+    str,  # status: covered, excluded, expired, not_applicable or undetermined
+    tuple[str, ...],  # missing
+    list[TermEval],  # applicable: the terms whose selector does not reject the claim
+    list[TermEval],  # covering: the coverage terms that cover the failure
+    TermEval | None,  # deciding: the term the status names
+    list[ExclusionPlan],  # matches: the exclusions that apply
+    Trace,
+]
+"""One warranty's status, before its remedy, loaners and costs."""
 
-def _outcome(result: _Result, failure_date: date | None) -> Outcome:
+Verdict = tuple[
+    RemedyPlan | None,  # the winning rule
+    Why,  # why it wins
+    date | None,  # the window end it found
+    list[tuple[RemedyPlan, Unknown]],  # the rules before it whose answer is unknown
+]
+"""Which of a list of remedy rules (by precedence) applies."""
+
+
+def _outcome(result: GroupResult, failure_date: date | None) -> Outcome:
     warranty, status, missing, term, applicable, exclusions, remedy, loaners, costs, warnings, trace = result
     return make_outcome(
         warranty,
@@ -750,15 +804,24 @@ def _outcome(result: _Result, failure_date: date | None) -> Outcome:
     )
 
 
-def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: str | None) -> _Result:
+def group_status(
+    plan: ClaimPlan,
+    facts: ClaimFacts,
+    selected: Selected,
+    judge: Callable[[ExclusionPlan], Truth] | None = None,
+) -> GroupStatus:
+    """Steps 2-3 for one warranty: the ``selected`` terms' windows, the status, the
+    deciding term and the matched exclusions, with their reasons.
+
+    ``judge`` answers an exclusion's ``when`` (default: its compiled condition).
+    """
     trace: Trace = []
-    warnings: list[str] = []
     fd = facts.failure_date
     applicable: list[TermEval] = []
     coverage: list[TermEval] = []
     covering: list[TermEval] = []
     open_: Unknown | None = None  # Kleene OR of the coverage terms' answers
-    for t, applies in plan.select(group, facts):
+    for t, applies in selected:
         e = t.direct(facts, applies)
         applicable.append(e)
         trace.append(e)  # its reason is written from the window when read
@@ -781,23 +844,20 @@ def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: st
     missing: tuple[str, ...] = ()
     matches: list[ExclusionPlan] = []
     deciding: TermEval | None = None
-    remedy: Remedy | None = None
-    loaners: tuple[Loaner, ...] = ()
-    costs: tuple[CostEntry, ...] = ()
     claim = facts.claim
+    env = facts.env
 
     if covered is True:
         deciding = covering[0] if len(covering) == 1 else _deciding_term(covering)
         covering_ids: set[str] | None = None
         unknown: Unknown | None = None
-        env = facts.env
         for ex in plan.exclusions:
             if ex.terms is not None:
                 if covering_ids is None:
                     covering_ids = {e.plan.id for e in covering}
                 if not covering_ids <= ex.terms:
                     continue
-            result = ex.when(env)
+            result = ex.when(env) if judge is None else judge(ex)
             if result is True:
                 matches.append(ex)
             elif result is not False:
@@ -831,7 +891,7 @@ def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: st
             trace.append((_ended_reason, deciding, claim.component, fd))
         # X12: an exclusion may let the vendor refuse service even out of warranty
         for ex in plan.exclusions:
-            if ex.outcome == "no_service" and ex.when(facts.env) is True:
+            if ex.outcome == "no_service" and (ex.when(env) if judge is None else judge(ex)) is True:
                 matches.append(ex)
     else:
         status = "undetermined"
@@ -840,24 +900,56 @@ def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: st
         trace.append(
             (_missing_reason, "terms", "whether a term covers the failure is unknown", missing, plan.terms_source)
         )
+    return status, missing, applicable, covering, deciding, matches, trace
 
+
+def finish_group(
+    plan: ClaimPlan,
+    facts: ClaimFacts,
+    warranty: str | None,
+    found: GroupStatus,
+    state: RemedyState | None = None,
+    verdict: Verdict | None = None,
+    when: Callable[[RemedyPlan], Truth] | None = None,
+) -> GroupResult:
+    """Steps 4-6 for one warranty with the status ``found``: remedy, loaners and costs.
+
+    ``state``: the remedy state (built here when ``None``); ``verdict``: which
+    remedy rule applies, covered (remedy rules) or expired (abnormal-life rules;
+    default: :func:`run_rules`); ``when``: answers a loaner rule's ``when`` (default:
+    its compiled condition).
+    """
+    status, missing, applicable, covering, deciding, matches, trace = found
+    remedy: Remedy | None = None
+    loaners: tuple[Loaner, ...] = ()
+    costs: tuple[CostEntry, ...] = ()
+    warnings: list[str] = []
     exclusions: tuple[ExclusionMatch, ...] = ()
     service_refusable = False
     if matches:
-        exclusions = tuple(ex.match for ex in matches)
+        exclusions = tuple([ex.match for ex in matches])
         trace.extend([ex.reason for ex in matches])
         service_refusable = any(ex.outcome == "no_service" for ex in matches)
 
     if status == "covered":
         assert deciding is not None
-        state = _state(plan, covering, applicable)
-        remedy, extra_missing = _covered_remedy(plan, facts, state, deciding, trace)
+        if state is None:
+            state = remedy_state(plan, covering, applicable)
+        if verdict is None:
+            verdict = run_rules(plan.remedies.rules, facts, state)
+        remedy, extra_missing = _covered_remedy(plan, facts, deciding, verdict, trace)
         if extra_missing:
             status, missing, remedy = "undetermined", extra_missing, None
         else:
             if plan.loaner_rules:
-                loaners = _loaners(plan, facts, state, trace, warnings)
-            costs = _covered_costs(plan, facts, covering, applicable, trace)
+                loaners = _loaners(plan, facts, state, trace, warnings, when)
+            # the covering terms' tables and those of the cost_cover terms that run (P12, P13)
+            running = [
+                e
+                for e in applicable
+                if e.plan.kind == "cost_cover" and e.inside is True and e.applies is True and e.in_effect
+            ]  # e.covers_failure is True
+            costs = _term_costs(plan, facts, "covered", covering + running, trace)
     elif status == "excluded":
         remedy, reason = plan.remember(
             ("excluded", *[ex.id for ex in matches]),
@@ -866,14 +958,12 @@ def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: st
         trace.append(reason)
         costs = _excluded_costs(plan, facts, matches, trace)
     elif status == "expired":
+        if verdict is None and plan.abnormal_rules:
+            if state is None:
+                state = remedy_state(plan, (), applicable)
+            verdict = run_rules(plan.abnormal_rules, facts, state)
         remedy, costs, extra_missing = _expired(
-            plan,
-            facts,
-            _state(plan, (), applicable) if plan.abnormal_rules else None,
-            applicable,
-            deciding,
-            service_refusable,
-            trace,
+            plan, facts, verdict, applicable, deciding, service_refusable, trace
         )
         if extra_missing:
             status, missing, remedy, costs = "undetermined", extra_missing, None, ()
@@ -893,7 +983,10 @@ def _evaluate_group(plan: ClaimPlan, facts: ClaimFacts, group: int, warranty: st
     )
 
 
-def _state(plan: ClaimPlan, covering: Iterable[TermEval], applicable: list[TermEval]) -> RemedyState:
+def remedy_state(
+    plan: ClaimPlan, covering: Iterable[TermEval], applicable: list[TermEval]
+) -> RemedyState:
+    """What the remedy rules of one warranty read besides the facts."""
     counting = plan.counting
     return RemedyState(
         plan.policy,
@@ -907,6 +1000,27 @@ def _state(plan: ClaimPlan, covering: Iterable[TermEval], applicable: list[TermE
 
 
 # ---------------------------------------------------------------- remedies
+
+
+def run_rules(rules: tuple[RemedyPlan, ...], facts: ClaimFacts, state: RemedyState) -> Verdict:
+    """The first of ``rules`` (in precedence order) that holds, and those before it left
+    unknown."""
+    pending: list[tuple[RemedyPlan, Unknown]] = []
+    for rule in rules:
+        result, why = run_rule(rule, facts, state)
+        if result is True:
+            return rule, why, state.window_end, pending
+        if result is not False:
+            assert isinstance(result, Unknown)
+            pending.append((rule, result))
+    return None, "", None, pending
+
+
+def _merged(unknowns: list[Unknown]) -> Unknown:
+    merged = unknowns[0]
+    for u in unknowns[1:]:
+        merged = merged.merge(u)
+    return merged
 
 
 def _winner_reason(winner: RemedyPlan, why: Why, remedy: Remedy, note: str) -> Reason:
@@ -950,31 +1064,18 @@ def _default_remedy(plan: ClaimPlan, deciding: TermEval, choice: str | None) -> 
 def _covered_remedy(
     plan: ClaimPlan,
     facts: ClaimFacts,
-    state: RemedyState,
     deciding: TermEval,
+    verdict: Verdict,
     trace: Trace,
 ) -> tuple[Remedy | None, tuple[str, ...]]:
-    winner: RemedyPlan | None = None
-    winner_why: Why = ""
-    window_end: date | None = None
-    pending: list[tuple[RemedyPlan, Unknown]] = []
-    for rule in plan.remedies.rules:
-        result, why = run_rule(rule, facts, state)
-        if result is True:
-            winner, winner_why, window_end = rule, why, state.window_end
-            break
-        if result is not False:
-            assert isinstance(result, Unknown)
-            pending.append((rule, result))
+    winner, winner_why, window_end, pending = verdict
     claim = facts.claim
     options = winner.options if winner is not None else _term_options(deciding)
     if pending:
         wanted = frozenset(options)
         blockers = [u for r, u in pending if r.option_set != wanted]
         if blockers:
-            merged = blockers[0]
-            for u in blockers[1:]:
-                merged = merged.merge(u)
+            merged = _merged(blockers)
             trace.append(
                 _reason(
                     "remedies",
@@ -1044,10 +1145,11 @@ def _loaners(
     state: RemedyState,
     trace: Trace,
     warnings: list[str],
+    when: Callable[[RemedyPlan], Truth] | None,
 ) -> tuple[Loaner, ...]:
     out: list[Loaner] = []
     for rule in plan.loaner_rules:
-        gate = rule.gate(facts, state)
+        gate = rule.gate(facts, state, when)
         if gate is False:
             continue
         lr: Any = rule.rule
@@ -1069,8 +1171,6 @@ def _loaners(
         item = loaner(lr, facts, state, plan.policy)
         out.append(item)
         if item.due is not None and facts.claim.reported_at is not None:
-            from warrantykit.engine.terms import business_calendar
-
             calendar = business_calendar(plan.policy, item.calendar)
             if calendar.untrusted_between(facts.claim.reported_at, item.due):
                 warnings.append(
@@ -1094,52 +1194,18 @@ def _loaners(
 def _expired(
     plan: ClaimPlan,
     facts: ClaimFacts,
-    state: RemedyState | None,
+    verdict: Verdict | None,
     applicable: list[TermEval],
     deciding: TermEval | None,
     refused: bool,
     trace: Trace,
 ) -> tuple[Remedy | None, tuple[CostEntry, ...], tuple[str, ...]]:
-    pending: list[Unknown] = []
-    for rule in plan.abnormal_rules:
-        assert state is not None
-        result, why = run_rule(rule, facts, state)
-        if result is not True:
-            if result is not False:
-                assert isinstance(result, Unknown)
-                pending.append(result)
-            continue
-        options = rule.options
-        choice = facts.claim.customer_choice
-        option = choice if choice is not None and choice in options else best_option(options)
-        remedy = Remedy(
-            option=option,
-            options=options,
-            rule=rule.id,
-            clause=rule.clause,
-            replacement=getattr(rule.rule, "replacement", None),
-            compensation=rule.rule.compensation,
-        )
-        trace.append(
-            _reason(
-                rule.id,
-                rule.clause,
-                f"{render_why(why)}: {option} free of charge" + ("; losses compensated" if remedy.compensation else ""),
-                rule.source,
-            )
-        )
-        free = CostRule(payer="vendor", clause=rule.clause)
-        named = set(plan.tables["covered"]) | set(plan.tables["expired"]) | set(facts.claim.prices)
-        table = [CostSource(line=line, rule=free, rule_id=rule.id, clause=rule.clause, source=rule.source) for line in named]
-        costs = assign_costs(
-            plan.policy, facts.claim, "abnormal_life", [table], {}, free, trace
-        )
-        return remedy, costs, ()
-    if pending:
-        merged = pending[0]
-        for u in pending[1:]:
-            merged = merged.merge(u)
-        return None, (), merged.missing
+    if verdict is not None:
+        rule, why, _, pending = verdict
+        if rule is not None:
+            return (*_abnormal_life(plan, facts, rule, why, trace), ())
+        if pending:
+            return None, (), _merged([u for _, u in pending]).missing
     services = [
         e
         for e in applicable
@@ -1177,42 +1243,57 @@ def _expired(
 
     remedy, reason = plan.remember(("paid", source_plan, service_plan, refused), build)
     trace.append(reason)
-    key = ("expired", tuple([e.plan for e in services]))
-    lines: LinePlan | None = plan.cost_cache.get(key)
-    if lines is None:
-        lines = plan.cost_cache[key] = LinePlan(
-            "expired",
-            [list(plan.term_costs[e.plan.id]) for e in services],
-            plan.tables["expired"],
-            DEFAULT_RULES["expired"],
-            False,
+    return remedy, _term_costs(plan, facts, "expired", services, trace), ()
+
+
+def _abnormal_life(
+    plan: ClaimPlan, facts: ClaimFacts, rule: RemedyPlan, why: Why, trace: Trace
+) -> tuple[Remedy, tuple[CostEntry, ...]]:
+    """R10: an abnormal-life rule holds after the warranty: its remedy, every line free."""
+    options = rule.options
+    choice = facts.claim.customer_choice
+    option = choice if choice is not None and choice in options else best_option(options)
+    remedy = Remedy(
+        option=option,
+        options=options,
+        rule=rule.id,
+        clause=rule.clause,
+        replacement=getattr(rule.rule, "replacement", None),
+        compensation=rule.rule.compensation,
+    )
+    trace.append(
+        _reason(
+            rule.id,
+            rule.clause,
+            f"{render_why(why)}: {option} free of charge" + ("; losses compensated" if remedy.compensation else ""),
+            rule.source,
         )
-    return remedy, line_costs(lines, facts.claim, trace, plan.cost_cache), ()
+    )
+    free = CostRule(payer="vendor", clause=rule.clause)
+    named = set(plan.tables["covered"]) | set(plan.tables["expired"]) | set(facts.claim.prices)
+    table = [CostSource(line=line, rule=free, rule_id=rule.id, clause=rule.clause, source=rule.source) for line in named]
+    costs = assign_costs(
+        plan.policy, facts.claim, "abnormal_life", [table], {}, free, trace
+    )
+    return remedy, costs
 
 
 # ---------------------------------------------------------------- costs
 
 
-def _covered_costs(
-    plan: ClaimPlan,
-    facts: ClaimFacts,
-    covering: list[TermEval],
-    applicable: list[TermEval],
-    trace: Trace,
+def _term_costs(
+    plan: ClaimPlan, facts: ClaimFacts, situation: str, chosen: list[TermEval], trace: Trace
 ) -> tuple[CostEntry, ...]:
-    chosen = covering + [
-        e
-        for e in applicable
-        if e.plan.kind == "cost_cover" and e.inside is True and e.applies is True and e.in_effect
-    ]  # e.covers_failure is True
-    key = ("covered", tuple([e.plan for e in chosen]))
+    """Covered or expired: the most favourable of the ``chosen`` terms' tables, then the
+    policy's table of the situation, then its default."""
+    key = (situation, tuple([e.plan for e in chosen]))
     lines: LinePlan | None = plan.cost_cache.get(key)
     if lines is None:
         lines = plan.cost_cache[key] = LinePlan(
-            "covered",
+            situation,
             [list(plan.term_costs[e.plan.id]) for e in chosen],
-            plan.tables["covered"],
-            DEFAULT_RULES["covered"],
+            plan.tables[situation],
+            DEFAULT_RULES[situation],
             False,
         )
     return line_costs(lines, facts.claim, trace, plan.cost_cache)

@@ -35,7 +35,7 @@ the policy via :meth:`Policy.compiled <warrantykit.engine.compiled.Policy.compil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
@@ -59,11 +59,14 @@ __all__ = [
     "all_of",
     "any_of",
     "claim_env",
+    "coerce_date",
+    "comparable",
     "compile_condition",
     "compile_fact",
     "condition_for",
     "evaluate",
     "not_of",
+    "reported_path",
 ]
 
 
@@ -132,8 +135,8 @@ def claim_env(claim: Claim) -> dict[str, Any]:
 # ------------------------------------------------------------------ truth ops
 
 
-def all_of(values: tuple[Truth, ...] | list[Truth]) -> Truth:
-    """Kleene conjunction."""
+def all_of(values: Iterable[Truth]) -> Truth:
+    """Kleene conjunction (stops at the first ``False``)."""
     unknown: Unknown | None = None
     for value in values:
         if value is False:
@@ -144,8 +147,8 @@ def all_of(values: tuple[Truth, ...] | list[Truth]) -> Truth:
     return True if unknown is None else unknown
 
 
-def any_of(values: tuple[Truth, ...] | list[Truth]) -> Truth:
-    """Kleene disjunction."""
+def any_of(values: Iterable[Truth]) -> Truth:
+    """Kleene disjunction (stops at the first ``True``)."""
     unknown: Unknown | None = None
     for value in values:
         if value is True:
@@ -278,7 +281,8 @@ def reported_path(path: str, aliases: Mapping[str, str]) -> str:
 # ------------------------------------------------------------------ leaves
 
 
-def _coerce_date(value: Any) -> Any:
+def coerce_date(value: Any) -> Any:
+    """An ISO date string as a ``date`` (a date operand accepts one); anything else as is."""
     if isinstance(value, str):
         try:
             return date.fromisoformat(value)
@@ -298,7 +302,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | Decimal | float) and not isinstance(value, bool)
 
 
-def _comparable(value: Any, operand: Any) -> bool:
+def comparable(value: Any, operand: Any) -> bool:
+    """Whether ``gt``/``ge``/``lt``/``le`` may compare ``value`` with ``operand``: numbers
+    with numbers, dates with dates."""
     if isinstance(operand, date) and not isinstance(operand, datetime):
         return isinstance(value, date) and not isinstance(value, datetime)
     return _is_number(value) and _is_number(operand)
@@ -324,11 +330,11 @@ def _leaf(cond: Condition, aliases: Mapping[str, str]) -> CompiledCondition:
     date_operand = isinstance(operand, date) or (
         isinstance(operand, tuple) and any(isinstance(o, date) for o in operand)
     )
-    fix = _coerce_date if date_operand else None
+    fix = coerce_date if date_operand else None
 
     def read_fixed(env: Env) -> Any:
         value = get(env)
-        return _coerce_date(value) if value is not None else value
+        return coerce_date(value) if value is not None else value
 
     read: FactGetter = read_fixed if fix is not None else get
 
@@ -397,7 +403,7 @@ def _leaf(cond: Condition, aliases: Mapping[str, str]) -> CompiledCondition:
             value = read(env)
             if value is None:
                 return unknown
-            if not _comparable(value, operand):
+            if not comparable(value, operand):
                 raise _type_error(shown, op, value, operand)
             return bool(compare(value, operand))
 
@@ -475,31 +481,16 @@ def compile_condition(
     children = tuple(compile_condition(c, aliases=aliases) for c in (cond.all_ or cond.any_ or ()))
     if len(children) == 1:
         return children[0]
+    # children are evaluated lazily: those after a deciding one are never reached
     if cond.all_ is not None:
 
         def conjunction(env: Env) -> Truth:
-            unknown: Unknown | None = None
-            for child in children:
-                value = child(env)
-                if value is False:
-                    return False
-                if value is not True:
-                    assert isinstance(value, Unknown)
-                    unknown = value if unknown is None else unknown.merge(value)
-            return True if unknown is None else unknown
+            return all_of(child(env) for child in children)
 
         return conjunction
 
     def disjunction(env: Env) -> Truth:
-        unknown: Unknown | None = None
-        for child in children:
-            value = child(env)
-            if value is True:
-                return True
-            if value is not False:
-                assert isinstance(value, Unknown)
-                unknown = value if unknown is None else unknown.merge(value)
-        return False if unknown is None else unknown
+        return any_of(child(env) for child in children)
 
     return disjunction
 

@@ -205,21 +205,10 @@ def split_line(
     if price is None:
         out: list[CostEntry] = []
         if rule.vendor_share is not None:
-            out.append(
-                CostEntry(payer=side, basis="vendor_share", percent=rule.vendor_share, **common)
-            )
+            out.append(_share(rule, side, common))
             if rule.vendor_share >= _HUNDRED:
                 return out
-        out.append(
-            CostEntry(
-                payer="customer",
-                basis=customer_basis,
-                percent=rule.percent,
-                cap=cap,
-                note=rule.text,
-                **common,
-            )
-        )
+        out.append(_charge(rule, customer_basis, common, note=rule.text))
         return out
     currency = price.currency
     total = _q(price.amount)
@@ -231,15 +220,7 @@ def split_line(
     if customer_basis == "by_agreement":
         # charged at a price the letter leaves to be agreed: no amount is computed
         if rule.vendor_share is not None:
-            entries.append(
-                CostEntry(
-                    payer=side,
-                    basis="vendor_share",
-                    percent=rule.vendor_share,
-                    amount=_money(vendor, currency),
-                    **common,
-                )
-            )
+            entries.append(_share(rule, side, common, _money(vendor, currency)))
         if rest > 0 or rule.vendor_share is None:
             entries.append(
                 CostEntry(
@@ -266,27 +247,16 @@ def split_line(
         ]
     if rule.vendor_share is not None:
         entries.append(
-            CostEntry(
-                payer=side,
-                basis="vendor_share",
-                percent=rule.vendor_share,
-                amount=_money(vendor + remainder, currency),
-                note=("plus the part above the customer's charge" if remainder else None),
-                **common,
+            _share(
+                rule,
+                side,
+                common,
+                _money(vendor + remainder, currency),
+                "plus the part above the customer's charge" if remainder else None,
             )
         )
     if rest > 0 or rule.vendor_share is None:
-        entries.append(
-            CostEntry(
-                payer="customer",
-                basis=customer_basis,
-                percent=rule.percent,
-                cap=cap,
-                amount=_money(charge, currency),
-                note=note,
-                **common,
-            )
-        )
+        entries.append(_charge(rule, customer_basis, common, _money(charge, currency), note))
     if remainder and rule.vendor_share is None:
         entries.append(
             CostEntry(
@@ -298,6 +268,32 @@ def split_line(
             )
         )
     return entries
+
+
+def _share(
+    rule: CostRule,
+    payer: str,
+    common: dict[str, Any],
+    amount: Money | None = None,
+    note: str | None = None,
+) -> CostEntry:
+    """The vendor-side payer's ``vendor_share`` entry of a line."""
+    return CostEntry(
+        payer=payer, basis="vendor_share", percent=rule.vendor_share, amount=amount, note=note, **common
+    )
+
+
+def _charge(
+    rule: CostRule,
+    basis: str,
+    common: dict[str, Any],
+    amount: Money | None = None,
+    note: str | None = None,
+) -> CostEntry:
+    """The customer's entry of a line charged at ``basis`` (with the rule's percent and cap)."""
+    return CostEntry(
+        payer="customer", basis=basis, percent=rule.percent, cap=rule.cap, amount=amount, note=note, **common
+    )
 
 
 def customer_amount(

@@ -305,20 +305,19 @@ def _fault_match(rule: RepeatedRepairsRemedy, facts: ClaimFacts, i: int, record:
     claim = facts.claim
     checks: list[Truth] = []
     if rule.same in ("fault", "fault_and_component"):
-        if record.fault_code is None:
-            checks.append(Unknown((f"claim.repairs[{i}].fault_code",)))
-        elif claim.fault_code is None:
-            checks.append(Unknown(("claim.fault_code",)))
-        else:
-            checks.append(record.fault_code == claim.fault_code)
+        checks.append(_same(i, "fault_code", record.fault_code, claim.fault_code))
     if rule.same in ("component", "fault_and_component"):
-        if record.component is None:
-            checks.append(Unknown((f"claim.repairs[{i}].component",)))
-        elif claim.component is None:
-            checks.append(Unknown(("claim.component",)))
-        else:
-            checks.append(record.component == claim.component)
+        checks.append(_same(i, "component", record.component, claim.component))
     return all_of(checks)
+
+
+def _same(i: int, field: str, recorded: str | None, claimed: str | None) -> Truth:
+    """Whether repair record ``i`` has the claim's ``field``; unknown while either is missing."""
+    if recorded is None:
+        return Unknown((f"claim.repairs[{i}].{field}",))
+    if claimed is None:
+        return Unknown((f"claim.{field}",))
+    return recorded == claimed
 
 
 def repeated_repairs(
@@ -801,10 +800,18 @@ class RemedyPlan:
             self._days[key] = day
         return day
 
-    def gate(self, facts: ClaimFacts, state: RemedyState) -> Truth:
-        """The rule's ``terms`` and ``when`` gates."""
+    def gate(
+        self,
+        facts: ClaimFacts,
+        state: RemedyState,
+        when: Callable[[RemedyPlan], Truth] | None = None,
+    ) -> Truth:
+        """The rule's ``terms`` and ``when`` gates (``when``: answers the rule's ``when``
+        instead of its compiled condition, asked only if the ``terms`` gate holds)."""
         if self.terms is not None and not state.terms_hold(self.kind, self.terms):
             return False
+        if when is not None:
+            return when(self)
         if self.when is None:
             return True
         return self.when(facts.env)
