@@ -149,7 +149,6 @@ terms:
   - id: maintenance
     clause: M
     kind: paid_service
-    anchor: acceptance
     starts_after: quality
     length: {length}
     costs:

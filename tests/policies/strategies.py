@@ -377,9 +377,10 @@ def policy_dicts(draw: Draw) -> dict[str, Any]:
                               "exclude_components": draw(st.lists(st.sampled_from(COMPONENTS), max_size=2))}
         elif cover == 4:
             term["covers"] = {"when": draw(claim_conditions)}
-        term["anchor"] = draw(anchors())
         if terms and draw(st.integers(0, 3)) == 0:
             term["starts_after"] = pick(draw, terms)["id"]  # only earlier terms: no cycles
+        else:
+            term["anchor"] = draw(anchors())  # a term starts at an anchor or after another term
         term["length"] = draw(lengths(list(seasons)))
         if draw(st.booleans()):
             term["counting"] = {"start_day": draw(st.sampled_from(["excluded", "included"]))}

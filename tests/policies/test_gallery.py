@@ -155,6 +155,15 @@ CASES: dict[str, list[Expected]] = {
         ("season-month-day.yaml", 13, 20, "seasons.heating.start", "invalid",
          "'02-30' is not a valid month-day"),
     ],
+    "starts-after-with-anchor.yaml": [
+        ("starts-after-with-anchor.yaml", 15, 5, "terms[1].anchor", "invalid",
+         "a term with starts_after takes its start from that term; remove 'anchor'"),
+    ],
+    "missing-term-start.yaml": [
+        ("missing-term-start.yaml", 8, 5, "terms[0].anchor", "missing",
+         "missing 'anchor', the date the period counts from "
+         "(or 'starts_after' to start when another term ends)"),
+    ],
     "customer-free-cost.yaml": [
         ("customer-free-cost.yaml", 14, 12, "costs.expired.parts", "invalid",
          "a customer-paid line needs a price basis (at_cost, list_price, ...)"),
@@ -168,6 +177,22 @@ CASES: dict[str, list[Expected]] = {
          _BOOL.format("yes")),
     ],
     # ------------------------------------------------------------ references
+    # reported in the same run as field problems elsewhere in the file ...
+    "field-and-reference-problems.yaml": [
+        ("field-and-reference-problems.yaml", 11, 13, "terms[0].length", "unknown-unit",
+         "unknown unit 'monthes' (did you mean 'months'?)"),
+        ("field-and-reference-problems.yaml", 19, 18, "exclusions[0].when.fact", "unknown-fact",
+         "no fact 'claim.cause_code' (did you mean 'claim.cause_codes'?)"),
+    ],
+    # ... but naming a rule or calendar that failed validation is not a second problem
+    "invalid-rules-referenced.yaml": [
+        ("invalid-rules-referenced.yaml", 11, 13, "terms[0].length", "unknown-unit",
+         "unknown unit 'monthes' (did you mean 'months'?)"),
+        ("invalid-rules-referenced.yaml", 27, 32, "calendars.office.hours.mon-fri[1]", "invalid",
+         "'25:00-26:00' is not a valid time interval"),
+        ("invalid-rules-referenced.yaml", 39, 34, "sla.metrics[0].targets[0].within", "unknown-unit",
+         "unknown unit 'minutez' (did you mean 'minutes'?)"),
+    ],
     "unknown-calendar.yaml": [
         ("unknown-calendar.yaml", 13, 52, "counting.roll_forward.calendar", "unknown-calendar",
          "unknown calendar 'cn-statutory' (did you mean 'cn-statutry'?); known: 7x24, cn-statutry"),
@@ -441,3 +466,83 @@ def test_malformed_include_in_a_fragment(
 def test_unreadable_template_is_reported_at_extends(tmp_path: Path, target: str, message: str) -> None:
     text = VALID.replace("timezone: Asia/Shanghai", f"timezone: Asia/Shanghai\nextends: {target}")
     assert _text_problems(text, base_dir=tmp_path) == [("p.yaml", 7, 10, "extends", "io", message)]
+
+
+# ------------------------------------------------------------------ references next to field problems
+# Cross-references are checked in the same run as the fields: the rules that fail
+# validation are set aside, and what they define still counts as defined.
+
+HEAD = "\n".join(VALID.splitlines()[:6]) + "\n"  # id .. timezone
+
+
+def test_reader_problem_and_unknown_reference_together() -> None:
+    text = VALID.replace("remedies:", "counting: {restart_on_replacement: yes}\nremedies:").replace(
+        "window: {within: 7 days}", "window: {within: 7 days}\n    terms: [mian]"
+    )
+    assert _text_problems(text) == [
+        ("p.yaml", 12, 36, "counting.restart_on_replacement", "yaml-boolean", _BOOL.format("yes")),
+        ("p.yaml", 19, 13, "remedies[0].terms[0]", "unknown-term",
+         "unknown term 'mian' (did you mean 'main'?); known: main"),
+    ]
+
+
+def test_required_top_level_field_and_unknown_reference_together() -> None:
+    text = VALID.replace("Asia/Shanghai", "Asia/Shangai").replace(
+        "window: {within: 7 days}", "window: {within: 7 days}\n    terms: [mian]"
+    )
+    assert _text_problems(text) == [
+        ("p.yaml", 6, 11, "timezone", "unknown-timezone",
+         "unknown time zone 'Asia/Shangai' (did you mean 'Asia/Shanghai'?)"),
+        ("p.yaml", 18, 13, "remedies[0].terms[0]", "unknown-term",
+         "unknown term 'mian' (did you mean 'main'?); known: main"),
+    ]
+
+
+def test_paths_after_a_set_aside_rule_are_those_of_the_file() -> None:
+    # terms[0] is set aside; the duplicate id is still reported at terms[2], naming terms.1
+    text = HEAD + """\
+terms:
+  - {id: broken, clause: "1", anchor: purchase, length: 3 monthes}
+  - {id: twin, clause: "2", anchor: purchase, length: 1 year}
+  - {id: twin, clause: "3", anchor: purchase, length: 2 years}
+"""
+    assert _text_problems(text) == [
+        ("p.yaml", 8, 57, "terms[0].length", "unknown-unit", "unknown unit 'monthes' (did you mean 'months'?)"),
+        ("p.yaml", 10, 10, "terms[2].id", "duplicate-id", "id 'twin' is already used by terms.1"),
+    ]
+
+
+def test_a_rule_without_its_id_hides_unknown_names_of_its_kind() -> None:
+    # which term 'main' was meant to be cannot be known: no unknown-term guess
+    text = VALID.replace("  - id: main\n    clause:", "  - clause:", 1).replace(
+        "window: {within: 7 days}", "window: {within: 7 days}\n    terms: [main]"
+    )
+    assert [p[3:5] for p in _text_problems(text)] == [("terms[0].id", "missing")]
+
+
+def test_set_aside_warranty_still_counts_for_customer_choice() -> None:
+    text = VALID.replace("terms:", """\
+warranty_choice: customer_choice
+warranties:
+  - {id: vendor, provider: vendor}
+  - {id: maker, provider: makr}
+terms:""")
+    assert [p[3:5] for p in _text_problems(text)] == [("warranties[1].provider", "unknown-value")]
+
+
+def test_references_wait_for_a_missing_include(tmp_path: Path) -> None:
+    # the missing fragment may define the calendar: no unknown-calendar beside it
+    text = VALID.replace("timezone: Asia/Shanghai", "timezone: Asia/Shanghai\ninclude: [gone.inc.yaml]").replace(
+        "remedies:", "counting:\n  roll_forward: {mode: next_working_day, calendar: office}\nremedies:"
+    )
+    assert [p[3:5] for p in _text_problems(text, base_dir=tmp_path)] == [("include[0]", "not-found")]
+
+
+def test_a_list_whose_items_failed_is_not_also_too_short() -> None:
+    text = HEAD + """\
+sla:
+  severities: [{id: p1}]
+  metrics:
+    - {id: response, clause: "6", kind: response, stops: responded, targets: [{within: 30 minutez}]}
+"""
+    assert [p[3:5] for p in _text_problems(text)] == [("sla.metrics[0].targets[0].within", "unknown-unit")]

@@ -24,7 +24,7 @@ Start and end (DT-02, DT-03, DT-06, CONV-01, DT-11)
     The window begins on the day after the other term's final end (after its
     extension and roll-forward) and its length is counted from the start of
     that day (DT-11 §187(2): "1 year starting 16 Jan 2027" ends 15 Jan 2028).
-    A term after a lifetime term never starts.
+    A term after a lifetime term never starts. Such a term has no anchor.
 
 Lengths
     durations; ``seasons`` (CONV-06 via :class:`SeasonCalendar`: complete
@@ -727,15 +727,21 @@ class TermPlan:
         self.roll: RollForward | None = (
             roll if roll.mode != "none" and roll.coverage_window else None
         )
-        self.anchor = compile_anchor(term.anchor, month_end=self.month_end)
-        self.anchor_event = term.anchor
-        # a plain event anchor ("acceptance") is read directly and described lazily
-        simple = (
-            term.anchor.event is not None
-            and term.anchor.offset is None
-            and term.anchor.fallback is None
+        # a term that starts_after another has no anchor (the other term's end is its start)
+        anchor = term.anchor
+        self.anchor: AnchorFn | None = (
+            compile_anchor(anchor, month_end=self.month_end) if anchor is not None else None
         )
-        self.anchor_attr: str | None = term.anchor.event.value if simple and term.anchor.event else None
+        self.anchor_event = anchor
+        # a plain event anchor ("acceptance") is read directly and described lazily
+        self.anchor_attr: str | None = (
+            anchor.event.value
+            if anchor is not None
+            and anchor.event is not None
+            and anchor.offset is None
+            and anchor.fallback is None
+            else None
+        )
         self.anchor_label = self.anchor_attr or ""
         self.anchor_unknown = Unknown((f"claim.asset.dates.{self.anchor_attr}",))
         self.anchor_unknown_text = f"{self.anchor_label} (unknown)"
@@ -973,12 +979,12 @@ class TermPlan:
             if previous.end is None:
                 raise EvaluationError(
                     f"term '{self.id}' starts after '{previous.id}', whose end is not a date "
-                    f"(a meter bound); give '{self.id}' its own anchor"
+                    f"(a meter bound); give '{self.id}' an anchor instead of starts_after"
                 )
             start = previous.end + _ONE_DAY
             count_from, start_day = start, "included"
             anchor_text = f"the day after {previous.id} ends ({previous.end.isoformat()})"
-        else:
+        elif self.anchor is not None:
             day, missing, anchor_text = self.anchor(facts.dates)
             if day is None:
                 return self._unknown(applies, missing, anchor_text)
@@ -989,6 +995,8 @@ class TermPlan:
                     anchor_text += f"; restarted on replacement {replaced.isoformat()}"
             start = count_from = day
             start_day = self.start_day
+        else:  # a validated Term has one of the two (models.Term._one_start)
+            raise EvaluationError(f"term '{self.id}' has neither an anchor nor starts_after")
 
         in_effect = self._in_effect(start)
 

@@ -16,13 +16,16 @@ the missing fact instead of guessing.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["LEAF_OPERATORS", "Condition", "Scalar"]
+from warrantykit.policies.yamlsafe import Path
+
+__all__ = ["LEAF_OPERATORS", "Condition", "Scalar", "leaf_values", "walk"]
 
 Scalar = str | bool | int | Decimal | date | None
 
@@ -147,16 +150,9 @@ class Condition(BaseModel):
     def facts(self) -> list[str]:
         """Every fact path this condition reads, in order, without duplicates."""
         out: list[str] = []
-
-        def walk(node: Condition) -> None:
+        for node, _ in walk(self):
             if node.fact is not None and node.fact not in out:
                 out.append(node.fact)
-            for child in (node.all_ or ()) + (node.any_ or ()):
-                walk(child)
-            if node.not_ is not None:
-                walk(node.not_)
-
-        walk(self)
         return out
 
     def describe(self) -> str:
@@ -190,3 +186,24 @@ class Condition(BaseModel):
 
 
 Condition.model_rebuild()
+
+
+def walk(cond: Condition, path: Path = ()) -> Iterator[tuple[Condition, Path]]:
+    """Every node of ``cond`` (itself first, then ``all``, ``any``, ``not``), with its
+    field path below ``path`` (``(*path, "any", 1, "not")``)."""
+    yield cond, path
+    for name, items in (("all", cond.all_), ("any", cond.any_)):
+        for i, child in enumerate(items or ()):
+            yield from walk(child, (*path, name, i))
+    if cond.not_ is not None:
+        yield from walk(cond.not_, (*path, "not"))
+
+
+def leaf_values(leaf: Condition) -> set[Any] | None:
+    """The only values an ``eq``/``in`` leaf lets its fact have; None for other operators."""
+    op = leaf.operator
+    if op == "eq":
+        return {leaf.eq}
+    if op == "in":
+        return set(leaf.in_ or ())
+    return None

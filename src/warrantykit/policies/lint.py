@@ -61,7 +61,7 @@ from pydantic import BaseModel, ValidationError
 
 from warrantykit.errors import Problem
 from warrantykit.facts import Asset, Claim
-from warrantykit.policies.conditions import Condition
+from warrantykit.policies.conditions import Condition, leaf_values, walk
 from warrantykit.policies.durations import Duration, Unit
 from warrantykit.policies.models import (
     AbnormalLifeRemedy,
@@ -80,7 +80,7 @@ from warrantykit.policies.yamlsafe import Path
 if TYPE_CHECKING:
     from warrantykit.policies.loader import Locations
 
-__all__ = ["CODES", "example_claim", "implies", "lint"]
+__all__ = ["CODES", "day_bounds", "example_claim", "implies", "lint"]
 
 CODES: dict[str, str] = {
     "WK101": "overlap",
@@ -101,15 +101,6 @@ Found = tuple[Path, str, str]
 # ---------------------------------------------------------------- implication
 
 
-def _leaf_values(leaf: Condition) -> set[Any] | None:
-    op = leaf.operator
-    if op == "eq":
-        return {leaf.eq}
-    if op == "in":
-        return set(leaf.in_ or ())
-    return None
-
-
 def _leaf_implies(x: Condition, y: Condition) -> bool:
     """Leaf ``x`` implies leaf ``y`` (conservative: False when unsure)."""
     if x.fact != y.fact:
@@ -117,7 +108,7 @@ def _leaf_implies(x: Condition, y: Condition) -> bool:
     if x == y:
         return True
     ox, oy = x.operator, y.operator
-    vx, vy = _leaf_values(x), _leaf_values(y)
+    vx, vy = leaf_values(x), leaf_values(y)
     if vx is not None and vy is not None:
         return vx <= vy
     if vx is not None and oy == "ne":
@@ -176,8 +167,9 @@ def implies(x: Condition | None, y: Condition | None) -> bool:
 # ---------------------------------------------------------------- durations
 
 
-def _days(d: Duration | None) -> tuple[int, int] | None:
-    """(min, max) days of a calendar duration; None if not counted in days."""
+def day_bounds(d: Duration | None) -> tuple[int, int] | None:
+    """(min, max) days a calendar duration can span (None = 0 days); None if it is
+    not counted in days, weeks, months or years."""
     if d is None:
         return (0, 0)
     per = {Unit.DAYS: (1, 1), Unit.WEEKS: (7, 7), Unit.MONTHS: (28, 31), Unit.YEARS: (365, 366)}
@@ -195,7 +187,7 @@ def _not_longer(a: Duration | None, b: Duration | None) -> bool:
         return False
     if a.unit == b.unit:
         return a.amount <= b.amount
-    da, db = _days(a), _days(b)
+    da, db = day_bounds(a), day_bounds(b)
     return da is not None and db is not None and da[1] <= db[0]
 
 
@@ -501,7 +493,7 @@ def _build_claim(rules: tuple[Any, ...]) -> dict[str, Any]:
             raise _NoExample("offset")
         for event in events:
             _set(claim, f"asset.dates.{event}", BASE_DATE)
-        after_days, within_days = _days(after), _days(within)
+        after_days, within_days = day_bounds(after), day_bounds(within)
         if after_days is None or within_days is None:
             raise _NoExample("window")
         lo = max(lo, after_days[1] + 1)
@@ -539,7 +531,7 @@ def _build_claim(rules: tuple[Any, ...]) -> dict[str, Any]:
             assert limit is not None
             if limit.unit is Unit.WORKING_DAYS or "repairs" in claim:
                 raise _NoExample("unrepaired")
-            days = _days(limit)
+            days = day_bounds(limit)
             span = (
                 dt.timedelta(days=days[1] + 1) if days is not None else limit.as_timedelta() + dt.timedelta(days=1)
             )
@@ -651,15 +643,9 @@ def _cell_text(cell: tuple[str, str, str | None], *metrics: Metric) -> str:
 
 
 def _condition_leaves(cond: Condition | None, path: Path) -> Iterator[tuple[Condition, Path]]:
-    if cond is None:
-        return
-    if cond.fact is not None:
-        yield cond, path
-    for name, items in (("all", cond.all_), ("any", cond.any_)):
-        for i, child in enumerate(items or ()):
-            yield from _condition_leaves(child, (*path, name, i))
-    if cond.not_ is not None:
-        yield from _condition_leaves(cond.not_, (*path, "not"))
+    """The leaves (``fact`` + operator) of ``cond`` with their field paths."""
+    if cond is not None:
+        yield from ((node, at) for node, at in walk(cond, path) if node.fact is not None)
 
 
 class _Linter:

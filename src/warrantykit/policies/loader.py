@@ -25,8 +25,14 @@ Paths are relative to the file that names them. Cycles are errors.
 
 Problems are collected, not stopped at: a rejected YAML scalar, a shadowed
 rule or a missing fragment is reported together with what validation finds in
-the rest of the document. Cross-reference checks run once the document is
-otherwise valid.
+the rest of the document. Cross-references are checked in the same run: when
+some rules fail validation they are set aside (a whole term, exclusion, remedy,
+schedule rule, SLA metric..., a calendar or season by name, or a top-level
+field) and the rest is checked, treating the ids and names the set-aside parts
+define as existing, so that no follow-on error is reported for them. After a
+problem with ``extends``/``include`` or a duplicate key, parts of the document
+may be missing altogether, and references are checked only once those are
+fixed.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from warrantykit.errors import PolicyError, Problem
-from warrantykit.policies.models import PolicyDocument
+from warrantykit.policies.models import FieldProblem, PolicyDocument
 from warrantykit.policies.references import check_references
 from warrantykit.policies.yamlsafe import Located, Path, format_path, read_yaml_partial
 
@@ -659,9 +665,13 @@ def _collapse(errors: list[ErrorDetails], data: Any) -> list[tuple[ErrorDetails,
 def _validation_problems(exc: ValidationError, data: Any, loc: Locations) -> list[Problem]:
     found: list[_Found] = []
     seen: set[tuple[str, str]] = set()
-    for err, path, collapsed in _collapse(exc.errors(), data):
+    errors = _collapse(exc.errors(), data)
+    failed = [path for _, path, _ in errors]
+    for err, path, collapsed in errors:
         raw_loc = tuple(err["loc"])
         kind = str(err["type"])
+        if kind == "too_short" and any(len(f) > len(path) and f[: len(path)] == path for f in failed):
+            continue  # a list whose items failed is not also too short
         msg = collapsed or str(err["msg"])
         for prefix in ("Value error, ", "Assertion failed, "):
             if msg.startswith(prefix):
@@ -670,7 +680,13 @@ def _validation_problems(exc: ValidationError, data: Any, loc: Locations) -> lis
         key = False
         suggestion: str | None = None
         value = _value_at(data, path)
-        if collapsed is not None:
+        raised = err.get("ctx", {}).get("error") if kind == "value_error" else None
+        if isinstance(raised, FieldProblem):
+            # a model validator naming one of its fields: point at that field
+            path = (*path, raised.field)
+            code = raised.code
+            key = isinstance(value, dict) and raised.field in value
+        elif collapsed is not None:
             code = "type"
         elif kind == "extra_forbidden":
             name = str(path[-1])
@@ -724,7 +740,7 @@ def _validation_problems(exc: ValidationError, data: Any, loc: Locations) -> lis
             code = "unknown-unit"
         elif "unknown time zone" in msg:
             code = "unknown-timezone"
-        if kind == "value_error":
+        if kind == "value_error" and not isinstance(raised, FieldProblem):
             path, key = _refine(data, path, msg)
         marker = (format_path(path), msg)
         if marker in seen:
@@ -776,6 +792,169 @@ def _echoes(problem: Problem, earlier: list[Problem]) -> bool:
         if p.path and problem.path and (_within(problem.path, p.path) or _within(p.path, problem.path)):
             return True
     return False
+
+
+# ------------------------------------------------------------ references of a partly valid document
+
+_ENTITY_LISTS: dict[Path, str | None] = {
+    ("warranties",): "warranty",
+    ("terms",): "term",
+    ("exclusions",): None,
+    ("remedies",): None,
+    ("schedule",): None,
+    ("sla", "severities"): "severity",
+    ("sla", "severity_rules"): None,
+    ("sla", "pause_reasons"): None,
+    ("sla", "escalation"): None,
+    ("sla", "metrics"): "metric",
+}
+"""Lists whose items are set aside one by one, and the kind of name an item's ``id`` defines."""
+
+_NAMED_ENTRIES: dict[Path, str] = {("calendars",): "calendar", ("seasons",): "season"}
+"""Mappings whose entries are set aside one by one (the key is the name)."""
+
+_SECTION_KINDS: dict[str, tuple[str, ...]] = {
+    "warranties": ("warranty",),
+    "terms": ("term",),
+    "calendars": ("calendar",),
+    "seasons": ("season",),
+    "sla": ("severity", "channel", "region", "metric", "event"),
+}
+"""Kinds of names a whole top-level field defines (when it is set aside as a whole)."""
+
+_PLACEHOLDERS: dict[str, Any] = {
+    "id": "set-aside",
+    "version": "0.0.0",
+    "title": "",
+    "source": {"name": ""},
+    "timezone": "UTC",
+}
+"""Stand-ins for required top-level fields that failed (no reference reads them)."""
+
+_SALVAGE_ROUNDS = 4
+
+
+def _reader_only(problems: list[Problem]) -> bool:
+    """Problems of the YAML reader that only blank out values (a rejected scalar
+    becomes None): the names the document defines are all still there."""
+    return all(p.code.startswith("yaml-") or p.code == "naive-datetime" for p in problems)
+
+
+def _set_aside_unit(path: Path) -> Path | None:
+    """The smallest part of the document to set aside for an error at ``path``."""
+    for n in (2, 3):
+        if len(path) >= n:
+            head, part = path[: n - 1], path[n - 1]
+            if (head in _ENTITY_LISTS and isinstance(part, int)) or (
+                head in _NAMED_ENTRIES and isinstance(part, str)
+            ):
+                return path[:n]
+    return path[:1] or None
+
+
+def _without(node: Any, at: Path, aside: set[Path], kept: dict[Path, list[int]]) -> Any:
+    """``node`` (at ``at``) without the parts in ``aside``; ``kept`` records, for each
+    list that lost items, the original index of every item left."""
+    if isinstance(node, dict):
+        out: dict[Any, Any] = {}
+        for key, value in node.items():
+            if (*at, key) in aside:
+                if not at and key in _PLACEHOLDERS:
+                    out[key] = _PLACEHOLDERS[key]
+                continue
+            out[key] = _without(value, (*at, key), aside, kept)
+        if not at:
+            for key in _PLACEHOLDERS:
+                if (key,) in aside:
+                    out[key] = _PLACEHOLDERS[key]
+        return out
+    if isinstance(node, list):
+        indices = [i for i in range(len(node)) if (*at, i) not in aside]
+        if len(indices) != len(node):
+            kept[at] = indices
+        return [_without(node[i], (*at, i), aside, kept) for i in indices]
+    return node
+
+
+def _written(path: Path, kept: dict[Path, list[int]]) -> Path:
+    """A path of the document without the set-aside parts, as a path of the written one."""
+    out: list[str | int] = list(path)
+    for k, part in enumerate(path):
+        indices = kept.get(tuple(out[:k]))
+        if isinstance(part, int) and indices is not None and 0 <= part < len(indices):
+            out[k] = indices[part]
+    return tuple(out)
+
+
+@dataclass
+class _SetAside:
+    """What is left of a document once the parts that failed validation are set aside."""
+
+    document: PolicyDocument
+    kept: dict[Path, list[int]]
+    known: dict[str, set[str]]
+    unknowable: set[str]  # kinds of names a set-aside part defined that cannot be listed
+
+    def where(self, path: Path) -> Path:
+        return _written(path, self.kept)
+
+    def references(self, loc: Locations) -> list[Problem]:
+        """The cross-reference problems of what is left, minus those the set-aside parts may cause."""
+        silent = {f"unknown-{kind}" for kind in self.unknowable}
+        if "warranty" in self.unknowable:
+            silent.add("choice-without-alternatives")
+        return [
+            loc.problem(path, message, code=code)
+            for path, message, code in check_references(self.document, known=self.known, where=self.where)
+            if code not in silent
+        ]
+
+
+def _set_aside(data: dict[str, Any], exc: ValidationError) -> _SetAside | None:
+    """Set aside the parts of ``data`` that fail validation, until the rest validates.
+
+    None when an error cannot be confined to a part (or no progress is made).
+    """
+    aside: set[Path] = set()
+    errors = exc.errors()
+    current: Any = data  # what was validated last, and how its list indices map back
+    kept: dict[Path, list[int]] = {}
+    for _ in range(_SALVAGE_ROUNDS):
+        units: set[Path] = set()
+        for err in errors:
+            unit = _set_aside_unit(_written(_data_path(current, tuple(err["loc"])), kept))
+            if unit is None:
+                return None
+            units.add(unit)
+        if units <= aside:
+            return None
+        aside |= units
+        kept = {}
+        current = _without(data, (), aside, kept)
+        try:
+            document = PolicyDocument.model_validate(current)
+        except ValidationError as again:
+            errors = again.errors()
+            continue
+        known: dict[str, set[str]] = {}
+        unknowable: set[str] = set()
+        for unit in aside:
+            head = unit[:-1]
+            if head in _NAMED_ENTRIES:
+                known.setdefault(_NAMED_ENTRIES[head], set()).add(str(unit[-1]))
+            elif head in _ENTITY_LISTS:
+                kind = _ENTITY_LISTS[head]
+                if kind is not None:
+                    item = _value_at(data, unit)
+                    rid = item.get("id") if isinstance(item, dict) else None
+                    if isinstance(rid, str):
+                        known.setdefault(kind, set()).add(rid)
+                    else:
+                        unknowable.add(kind)
+            elif len(unit) == 1:
+                unknowable.update(_SECTION_KINDS.get(str(unit[0]), ()))
+        return _SetAside(document, kept, known, unknowable)
+    return None
 
 
 def _ordered(problems: list[Problem], files: list[str] | tuple[str, ...]) -> list[Problem]:
@@ -838,19 +1017,23 @@ def load_document(
         raise PolicyError(_ordered(problems or [Problem("invalid policy", file=display)], files))
     raw.data.pop("include", None)
     raw.data.pop("extends", None)
+    # references are checked unless whole parts of the document may be missing
+    complete = _reader_only(problems)
     try:
         document = PolicyDocument.model_validate(raw.data)
     except ValidationError as exc:
         found_now = _validation_problems(exc, raw.data, raw.loc)
         problems.extend(p for p in found_now if not _echoes(p, problems))
+        rest = _set_aside(raw.data, exc) if complete else None
+        if rest is not None:
+            problems.extend(rest.references(raw.loc))
         raise PolicyError(_ordered(problems, raw.files)) from None
+    if complete:
+        problems.extend(
+            raw.loc.problem(path, message, code=code) for path, message, code in check_references(document)
+        )
     if problems:
         raise PolicyError(_ordered(problems, raw.files))
-    ref_problems = [
-        raw.loc.problem(path, message, code=code) for path, message, code in check_references(document)
-    ]
-    if ref_problems:
-        raise PolicyError(_ordered(ref_problems, raw.files))
     digest = hashlib.sha256()
     for blob in raw.texts:
         digest.update(hashlib.sha256(blob).digest())

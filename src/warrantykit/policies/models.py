@@ -53,6 +53,7 @@ __all__ = [
     "CostTables",
     "Effective",
     "Exclusion",
+    "FieldProblem",
     "Length",
     "Metric",
     "PolicyDocument",
@@ -88,6 +89,19 @@ SEMVER = re.compile(
     r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
 PERCENT = Annotated[ExactDecimal, Field(ge=0, le=100)]
+
+
+class FieldProblem(ValueError):
+    """A model validator's complaint about one field of the model (``field``).
+
+    The loader reports it at that field (its key's line when written), with
+    ``code``, instead of at the whole mapping.
+    """
+
+    def __init__(self, field: str, message: str, *, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
 
 
 class Model(BaseModel):
@@ -526,9 +540,11 @@ class Term(Rule):
     ] = "warranty"
     warranty: Id | None = Field(None, description="Id of the warranty this term belongs to.")
     covers: Selector = Field(default_factory=lambda: Selector.model_validate("all"))
-    anchor: Anchor
+    anchor: Anchor | None = Field(
+        None, description="The date the period counts from; required unless starts_after is given."
+    )
     starts_after: Id | None = Field(
-        None, description="Start the day after another term ends (P9), instead of at the anchor."
+        None, description="Start the day after another term ends (P9), instead of at an anchor."
     )
     length: Length
     counting: CountingOverride = Field(default_factory=CountingOverride)
@@ -536,6 +552,26 @@ class Term(Rule):
     options: tuple[RemedyOption, ...] = Field(
         (), description="Remedies this term grants for a covered failure (default: repair)."
     )
+
+    model_config = ConfigDict(
+        # exactly one start: an anchor date, or the end of another term
+        json_schema_extra={"oneOf": [{"required": ["anchor"]}, {"required": ["starts_after"]}]}
+    )
+
+    @model_validator(mode="after")
+    def _one_start(self) -> Term:
+        if self.starts_after is not None and self.anchor is not None:
+            raise FieldProblem(
+                "anchor", "a term with starts_after takes its start from that term; remove 'anchor'"
+            )
+        if self.starts_after is None and self.anchor is None:
+            raise FieldProblem(
+                "anchor",
+                "missing 'anchor', the date the period counts from "
+                "(or 'starts_after' to start when another term ends)",
+                code="missing",
+            )
+        return self
 
     @model_validator(mode="after")
     def _costs_fit(self) -> Term:
@@ -986,9 +1022,18 @@ class PauseReason(Model):
 
 
 class EscalationStep(Model):
+    """One step of the escalation path (S14)."""
+
     channel: str
     after: Duration | None = Field(None, description="Escalate when unresolved this long in the previous step.")
+    calendar: str = Field("7x24", description="Business calendar the 'after' timer runs on (S12).")
+    clause: str | None = None
     text: str | None = None
+
+    @field_validator("clause", mode="before")
+    @classmethod
+    def _clause(cls, value: Any) -> Any:
+        return _clause_text(value)
 
 
 class SlaSpec(Model):

@@ -6,22 +6,25 @@ severity, channel, region and metric exists, conditions only name facts the
 fact models have, and remedy rules that can both match declare a precedence.
 
 :func:`check_references` returns ``(path, message, code)`` triples; the loader
-turns them into located problems.
+turns them into located problems. It also checks what is left of a document
+whose invalid rules the loader set aside: ``known`` then names what those rules
+defined (so that referring to them is not an error), and ``where`` maps paths
+back to the document as written.
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from warrantykit.facts import Asset, Claim, Ticket
-from warrantykit.policies.conditions import Condition
-from warrantykit.policies.durations import Duration, Unit
-from warrantykit.policies.lint import describe_claim, example_claim
+from warrantykit.policies.conditions import Condition, leaf_values, walk
+from warrantykit.policies.durations import Unit
+from warrantykit.policies.lint import day_bounds, describe_claim, example_claim
 from warrantykit.policies.models import (
     Length,
     LoanerRemedy,
@@ -102,33 +105,11 @@ def fact_path_exists(path: str, roots: Iterable[str]) -> str | None:
     return None
 
 
-def _walk_conditions(
-    cond: Condition, path: Path
-) -> Iterator[tuple[Condition, Path]]:
-    yield cond, path
-    for name, items in (("all", cond.all_), ("any", cond.any_)):
-        for i, child in enumerate(items or ()):
-            yield from _walk_conditions(child, (*path, name, i))
-    if cond.not_ is not None:
-        yield from _walk_conditions(cond.not_, (*path, "not"))
-
-
 def _lengths(length: Length, path: Path) -> Iterator[tuple[Length, Path]]:
     yield length, path
     for name in ("first_of", "last_of"):
         for i, child in enumerate(getattr(length, name) or ()):
             yield from _lengths(child, (*path, name, i))
-
-
-def _window_days(d: Duration | None) -> tuple[int, int] | None:
-    """(min, max) days a calendar duration can span, for overlap tests."""
-    if d is None:
-        return (0, 0)
-    per = {Unit.DAYS: (1, 1), Unit.WEEKS: (7, 7), Unit.MONTHS: (28, 31), Unit.YEARS: (365, 366)}
-    if d.unit not in per:
-        return None
-    lo, hi = per[d.unit]
-    return (d.amount * lo, d.amount * hi)
 
 
 def _leaves(cond: Condition | None) -> list[Condition]:
@@ -145,25 +126,16 @@ def _leaves(cond: Condition | None) -> list[Condition]:
     return []
 
 
-def _values(leaf: Condition) -> set[Any] | None:
-    op = leaf.operator
-    if op == "eq":
-        return {leaf.eq}
-    if op == "in":
-        return set(leaf.in_ or ())
-    return None
-
-
 def _disjoint_leaves(a: Condition, b: Condition) -> bool:
     if a.fact != b.fact:
         return False
-    va, vb = _values(a), _values(b)
+    va, vb = leaf_values(a), leaf_values(b)
     if va is not None and vb is not None:
         return not (va & vb)
     if a.operator == "exists" and b.operator == "exists":
         return a.exists != b.exists
     for x, y in ((a, b), (b, a)):
-        vx = _values(x)
+        vx = leaf_values(x)
         if vx is not None and y.operator == "not_in" and vx <= set(y.not_in or ()):
             return True
         if vx is not None and y.operator == "ne" and vx == {y.ne}:
@@ -179,8 +151,8 @@ def remedies_may_overlap(a: Any, b: Any) -> bool:
                 return False
     if isinstance(a, PurchaseWindowRemedy) and isinstance(b, PurchaseWindowRemedy):
         if a.window.anchor == b.window.anchor:
-            ra = (_window_days(a.window.after), _window_days(a.window.within))
-            rb = (_window_days(b.window.after), _window_days(b.window.within))
+            ra = (day_bounds(a.window.after), day_bounds(a.window.within))
+            rb = (day_bounds(b.window.after), day_bounds(b.window.within))
             if None not in ra and None not in rb:
                 (a_lo, _), (_, a_hi) = ra[0], ra[1]  # type: ignore[misc]
                 (b_lo, _), (_, b_hi) = rb[0], rb[1]  # type: ignore[misc]
@@ -199,15 +171,26 @@ def _overlap_example(a: Any, b: Any) -> str:
 
 
 class _Checker:
-    def __init__(self, doc: PolicyDocument) -> None:
+    def __init__(
+        self,
+        doc: PolicyDocument,
+        known: Mapping[str, Iterable[str]],
+        where: Callable[[Path], Path],
+    ) -> None:
         self.doc = doc
         self.found: list[Found] = []
-        self.calendars = set(doc.calendars) | IMPLICIT_CALENDARS
-        self.seasons = set(doc.seasons)
-        self.term_ids = {t.id for t in doc.terms}
+        self.known = known
+        self.where = where
+        self.calendars = set(doc.calendars) | IMPLICIT_CALENDARS | self.also("calendar")
+        self.seasons = set(doc.seasons) | self.also("season")
+        self.term_ids = {t.id for t in doc.terms} | self.also("term")
+
+    def also(self, kind: str) -> set[str]:
+        """Names of ``kind`` defined by rules left out of the document."""
+        return set(self.known.get(kind, ()))
 
     def add(self, path: Path, message: str, code: str) -> None:
-        self.found.append((path, message, code))
+        self.found.append((self.where(path), message, code))
 
     def name(self, kind: str, value: str | None, known: set[str], path: Path, code: str) -> None:
         if value is None or value in known:
@@ -235,7 +218,7 @@ class _Checker:
             for i, rule in enumerate(getattr(self.doc, section)):
                 path = (section, i, "id")
                 if rule.id in seen:
-                    first = ".".join(str(p) for p in seen[rule.id][:2])
+                    first = ".".join(str(p) for p in self.where(seen[rule.id])[:2])
                     self.add(path, f"id '{rule.id}' is already used by {first}", "duplicate-id")
                 else:
                     seen[rule.id] = path
@@ -254,7 +237,7 @@ class _Checker:
         self.roll(self.doc.counting.roll_forward, ("counting", "roll_forward"))
 
     def terms(self) -> None:
-        warranties = {w.id for w in self.doc.warranties}
+        warranties = {w.id for w in self.doc.warranties} | self.also("warranty")
         if self.doc.warranty_choice == "customer_choice" and len(warranties) < 2:
             self.add(
                 ("warranty_choice",),
@@ -297,7 +280,7 @@ class _Checker:
 
     def condition(self, cond: Condition, roots: tuple[str, ...], path: Path) -> None:
         codes = set(self.doc.cause_codes) if self.doc.cause_codes is not None else None
-        for node, npath in _walk_conditions(cond, path):
+        for node, npath in walk(cond, path):
             if node.fact is None:
                 continue
             self.fact(node.fact, roots, (*npath, "fact"))
@@ -360,10 +343,10 @@ class _Checker:
         sla = self.doc.sla
         if sla is None:
             return
-        levels = {s.id for s in sla.severities}
+        levels = {s.id for s in sla.severities} | self.also("severity")
         channels = set(sla.channels)
         regions = set(sla.regions)
-        metric_ids = {m.id for m in sla.metrics}
+        metric_ids = {m.id for m in sla.metrics} | self.also("metric")
         for i, rule in enumerate(sla.severity_rules):
             self.name("severity", rule.level, levels, ("sla", "severity_rules", i, "level"), "unknown-severity")
             self.condition(rule.when, ("ticket",), ("sla", "severity_rules", i, "when"))
@@ -413,6 +396,16 @@ class _Checker:
             self.name("term", rule.until_term, self.term_ids, (*base, "until_term"), "unknown-term")
 
 
-def check_references(doc: PolicyDocument) -> list[Found]:
-    """Every cross-reference problem in ``doc`` as ``(path, message, code)``."""
-    return _Checker(doc).run()
+def check_references(
+    doc: PolicyDocument,
+    *,
+    known: Mapping[str, Iterable[str]] | None = None,
+    where: Callable[[Path], Path] | None = None,
+) -> list[Found]:
+    """Every cross-reference problem in ``doc`` as ``(path, message, code)``.
+
+    ``known`` adds names by kind (``"term"``, ``"warranty"``, ``"calendar"``,
+    ``"season"``, ``"severity"``, ``"metric"``) that exist although ``doc`` lacks
+    them; ``where`` maps each reported path (default: unchanged).
+    """
+    return _Checker(doc, known or {}, where or (lambda path: path)).run()

@@ -914,6 +914,7 @@ def _term_windows(
             start = before[2] + _ONE_DAY
             start_day = "included"
         else:
+            assert term.anchor is not None  # models.Term: an anchor unless starts_after
             anchor = _resolve_anchor(term.anchor, dates)
             if anchor is None:
                 return None
