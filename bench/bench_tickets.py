@@ -14,6 +14,10 @@ Tickets are parsed once beforehand (``parse_facts``), so pydantic is not in the 
 path; "parse + evaluate" adds validation of the JSON text, and "evaluate + to_json" the
 rendering.  Target: >= 50,000 evaluated tickets/s.  Each figure is the median of
 ``--runs`` runs.  Prints a table; exits 1 when the target is missed.
+
+``--profile CALENDAR`` prints instead where the time of "evaluate" goes on that
+calendar: cProfile's top functions by own time (inflated by the profiler's per-call
+cost, so read the shares, not the absolute times).
 """
 
 from __future__ import annotations
@@ -130,11 +134,34 @@ def measure(calendar: str, n: int, runs: int) -> dict[str, float]:
     return dict(zip(names, _interleaved([run_evaluate, run_parse, run_json], runs), strict=True))
 
 
+def profile(calendar: str, n: int) -> None:
+    import cProfile
+    import pstats
+
+    policy = policy_for(calendar)
+    cases = tickets(n)
+    evaluate = policy.evaluate_ticket
+    for _text, ticket, as_of in cases:
+        evaluate(ticket, as_of=as_of)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _text, ticket, as_of in cases:
+        evaluate(ticket, as_of=as_of)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="runs per figure (median)")
     parser.add_argument("--n", type=int, default=2_000, help="tickets per run")
+    parser.add_argument(
+        "--profile", metavar="CALENDAR", choices=("7x24", "cn-office-5x8"), help="profile instead"
+    )
     args = parser.parse_args(argv)
+    if args.profile:
+        profile(args.profile, args.n)
+        return 0
     print(
         f"# {platform.python_implementation()} {platform.python_version()} on "
         f"{platform.machine()}; median of {args.runs} runs, {args.n} tickets each "

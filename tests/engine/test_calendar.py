@@ -13,7 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from warrantykit.engine.calendar import BusinessCalendar, WorkingInterval
+from warrantykit.engine.calendar import (
+    BusinessCalendar,
+    Ruler,
+    WorkingInterval,
+    from_utc_micros,
+    utc_micros,
+)
 from warrantykit.errors import CalendarError
 
 from .calendar_oracle import OracleCalendar
@@ -733,3 +739,64 @@ def test_method_errors(ny: BusinessCalendar) -> None:
         continuous.add(naive, H)
     with pytest.raises(CalendarError):
         continuous.add(datetime(9999, 12, 31, 23, tzinfo=UTC), 2 * H)
+
+
+# ---------------------------------------------------------------------------
+# Rulers (business positions for the SLA engine) agree with add and between
+# ---------------------------------------------------------------------------
+
+
+@FAST
+@given(
+    spec=calendar_specs(),
+    points=st.lists(micro_offsets, min_size=2, max_size=6),
+    as_utc=st.booleans(),
+    data=st.data(),
+)
+def test_ruler_positions_agree_with_between_and_add(
+    spec: dict[str, object], points: list[int], as_utc: bool, data: st.DataObject
+) -> None:
+    cal, _ = build(spec)
+    ruler = Ruler(cal)
+    instants = [micro_instant(spec, p) for p in points]
+    if not as_utc:
+        instants = [i.astimezone(cal.tz) for i in instants]
+    positions = [ruler.pos(i) for i in instants]
+    assert positions == [ruler.pos_us(utc_micros(i)) for i in instants]
+    first = instants[0]
+    for instant, p in zip(instants, positions, strict=True):
+        assert p - positions[0] == cal.between(first, instant) // US
+    bound = min(3 * 86_400_000_000, 2 * cal.weekly_business_time // US)
+    d = data.draw(durations(bound).filter(lambda n: n > 0), label="d")
+    for instant, p in zip(instants, positions, strict=True):
+        expected = cal.add(instant, timedelta(microseconds=d))
+        got, got_us = ruler.at_us(p + d)
+        assert same_instant(got, expected) and got.tzinfo is expected.tzinfo
+        assert got_us == utc_micros(expected)
+        assert ruler.at(p + d) == got
+
+
+def test_ruler_survives_a_growing_table() -> None:
+    """Positions taken before the calendar's day table grows stay valid after."""
+    cal = BusinessCalendar.preset("5x8", name="grow", timezone="Asia/Shanghai", country="CN")
+    ruler = Ruler(cal)
+    a = datetime(2024, 9, 27, 15, tzinfo=SH)
+    pa = ruler.pos(a)
+    far = datetime(2031, 5, 6, 10, tzinfo=SH)  # beyond the table built for 2024
+    pf = ruler.pos(far)
+    assert pf - pa == cal.between(a, far) // US
+    earlier = datetime(2016, 2, 1, 10, tzinfo=SH)  # grows the table backwards
+    assert pa - ruler.pos(earlier) == cal.between(earlier, a) // US
+    assert ruler.at(pa + 5 * 3_600_000_000) == cal.add(a, 5 * H)
+    # an at() past the end of the table extends it
+    assert ruler.at(pf + 2_000 * 3_600_000_000) == cal.add(far, 2_000 * H)
+
+
+def test_utc_micros() -> None:
+    a = datetime(2024, 3, 10, 1, 30, tzinfo=NY)
+    assert utc_micros(a) == utc_micros(a.astimezone(UTC))
+    assert utc_micros(a) // 86_400_000_000 == date(2024, 3, 10).toordinal()
+    assert from_utc_micros(utc_micros(a)) == a
+    assert utc_micros(datetime(1, 1, 1, tzinfo=UTC)) == 86_400_000_000
+    with pytest.raises(CalendarError):
+        utc_micros(datetime(2024, 1, 1))  # naive

@@ -413,8 +413,10 @@ def test_json_shape() -> None:
     assert out["schema"] == JSON_SCHEMA_ID
     assert set(out) == {
         "schema", "policy", "as_of", "ticket", "status", "severity", "on_severity_change",
-        "channel", "region", "counts", "metrics", "not_applicable", "warnings", "reasons",
+        "channel", "region", "timezone", "counts", "metrics", "not_applicable", "escalations",
+        "warnings", "reasons",
     }  # fmt: skip
+    assert out["timezone"] == "Asia/Shanghai" and out["escalations"] == []
     assert out["policy"]["id"] == "sla-test" and out["policy"]["content_hash"].startswith("sha256:")
     assert out["as_of"] == "2024-06-03T11:30:00+08:00"
     assert out["status"] in TICKET_STATUSES

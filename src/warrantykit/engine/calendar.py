@@ -117,14 +117,14 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from warrantykit.errors import CalendarError
 
-__all__ = ["BusinessCalendar", "PresetName", "RollMode", "WorkingInterval"]
+__all__ = ["BusinessCalendar", "PresetName", "RollMode", "Ruler", "WorkingInterval", "from_utc_micros", "utc_micros"]
 
 PresetName = Literal["7x24", "5x8", "7x8"]
 """Names accepted by :meth:`BusinessCalendar.preset`."""
@@ -796,7 +796,9 @@ class BusinessCalendar:
         """
         if instant.tzinfo is None:
             raise _naive("add", instant)
-        r = duration // _ONE_US
+        r = _DURATIONS.get(duration)
+        if r is None:
+            r = _duration_us(duration)
         if r <= 0:
             if r < 0:
                 raise CalendarError(
@@ -1238,6 +1240,263 @@ class BusinessCalendar:
         ww.append(0)
         tbl.wpts, tbl.wcum, tbl.ww = wpts, wcum, ww
         return tbl
+
+
+# ---------------------------------------------------------------------------
+# Rulers: business positions of many instants on one calendar
+# ---------------------------------------------------------------------------
+
+
+_DURATIONS: dict[timedelta, int] = {}
+"""Durations seen by :meth:`BusinessCalendar.add`, in microseconds: a program adds few
+distinct durations (its SLA targets), and ``td // timedelta(microseconds=1)`` costs as
+much as the rest of an add's arithmetic."""
+
+
+def _duration_us(duration: timedelta) -> int:
+    r = duration // _ONE_US
+    if len(_DURATIONS) >= 4096:
+        _DURATIONS.clear()
+    _DURATIONS[duration] = r
+    return r
+
+
+_RULER_LOCK = threading.Lock()
+_OFFSET_MEMO = 65_536  # UTC days (180 years) of offsets per ruler
+_UNKNOWN: Any = object()
+_MICROS_ORIGIN = datetime(1, 1, 1, tzinfo=_UTC)  # utc_micros == _DAY
+
+
+def _fixed_offset_types() -> frozenset[type]:
+    """tzinfo classes whose ``utcoffset(None)`` is their one fixed offset."""
+    found: set[type] = {timezone}
+    try:
+        from pydantic_core import TzInfo
+    except ImportError:  # pragma: no cover - pydantic is a dependency
+        pass
+    else:
+        found.add(TzInfo)
+    return frozenset(found)
+
+
+FIXED_OFFSET_TYPES: frozenset[type] = _fixed_offset_types()
+"""Fixed-offset tzinfo classes (``datetime.timezone``, pydantic's ``TzInfo``): asking
+one for its offset without a datetime is four times cheaper than ``dt.utcoffset()``."""
+
+_OFFSET_US: dict[timedelta, int] = {}
+
+
+def offset_micros(off: timedelta) -> int:
+    """``off`` in microseconds (memoised: a program sees few distinct UTC offsets)."""
+    found = _OFFSET_US.get(off)
+    if found is None:
+        if len(_OFFSET_US) >= 4096:
+            _OFFSET_US.clear()
+        found = _OFFSET_US[off] = off // _ONE_US
+    return found
+
+
+def utc_micros(instant: datetime) -> int:
+    """Microseconds of the aware ``instant`` on the UTC wall clock, counted so that
+    ``utc_micros(x) // 86_400_000_000`` is the UTC day's ordinal (``date.toordinal``)."""
+    tz = instant.tzinfo
+    off = tz.utcoffset(None) if type(tz) in FIXED_OFFSET_TYPES else instant.utcoffset()  # type: ignore[union-attr]
+    if off is None:
+        raise _naive("utc_micros", instant)
+    return (
+        (instant.toordinal() * 86_400 + instant.hour * 3600 + instant.minute * 60 + instant.second)
+        * 1_000_000
+        + instant.microsecond
+        - offset_micros(off)
+    )
+
+
+def from_utc_micros(us: int) -> datetime:
+    """The UTC datetime of :func:`utc_micros` ``us``."""
+    try:
+        return _MICROS_ORIGIN + _ONE_US * (us - _DAY)
+    except OverflowError:
+        raise CalendarError("instant outside the supported years 1-9999") from None
+
+
+class Ruler:
+    """Business-time positions on one calendar, for callers that convert many instants
+    and add to them (the SLA engine): ``pos(b) - pos(a) == between(a, b)`` and, for
+    ``d > 0``, ``at(pos(a) + d) == add(a, d)`` (microseconds).
+
+    Positions count from a fixed anchor (midnight of the local day of the first
+    instant converted) and stay valid when the calendar's day table grows: the
+    ruler keeps ``(table, business time before the anchor in it)`` as one pair that
+    it swaps atomically, so a ruler can be shared between threads.  Each
+    conversion is the first half (``pos``) or the second half (``at``) of
+    :meth:`BusinessCalendar.add`, with the same per-day entries.
+    """
+
+    __slots__ = ("_anchor", "_cal", "_offsets", "_ref", "_state", "_wall_offsets")
+
+    def __init__(self, cal: BusinessCalendar) -> None:
+        self._cal = cal
+        self._anchor = 0
+        self._ref: datetime | None = None
+        self._state: tuple[_Table, int] | None = None
+        # UTC day ordinal -> the zone's UTC offset (microseconds) through that whole day,
+        # or None when it changes during the day
+        self._offsets: dict[int, int | None] = {}
+        # local day ordinal (without clock changes) -> its UTC offset in microseconds
+        self._wall_offsets: dict[int, int] = {}
+
+    @property
+    def calendar(self) -> BusinessCalendar:
+        return self._cal
+
+    def _init(self, o: int) -> tuple[_Table, int]:
+        cal = self._cal
+        with _RULER_LOCK:  # one anchor, whichever thread comes first
+            if self._state is None:
+                tbl = cal._table_for(o, o)
+                self._anchor = o
+                self._ref = datetime.combine(date.fromordinal(o), time(0), tzinfo=cal.tz)
+                self._state = (tbl, cal._entry(tbl, o)[0])
+            return self._state
+
+    def _retable(self, tbl: _Table) -> tuple[_Table, int]:
+        """Measure on ``tbl`` (a newer table: it covers every older one's days)."""
+        state = (tbl, self._cal._entry(tbl, self._anchor)[0])
+        self._state = state
+        return state
+
+    def pos(self, instant: datetime) -> int:
+        """Business microseconds from the anchor to ``instant`` (negative before it)."""
+        state = self._state
+        cal = self._cal
+        local = instant.astimezone(cal.tz)
+        o = local.toordinal()
+        if state is None:
+            state = self._init(o)
+        tbl, shift = state
+        entry = tbl.days.get(o)
+        if entry is None or entry[2] is not None:
+            if instant.tzinfo is None:
+                raise _naive("pos", instant)
+            local, o, _, tbl2, entry = cal._wall(local)
+            if tbl2 is not tbl:
+                tbl, shift = self._retable(tbl2)
+        v = entry[0]
+        x = (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000 + local.microsecond
+        for s, e in entry[1]:
+            if s >= x:
+                break
+            v += (e if e < x else x) - s
+        return v - shift
+
+    def pos_us(self, us: int) -> int:
+        """:meth:`pos` of the instant ``us`` (:func:`utc_micros`), without a datetime: the
+        zone's offset is looked up once per UTC day."""
+        d = us // _DAY
+        offsets = self._offsets
+        off = offsets.get(d, _UNKNOWN)
+        if off is _UNKNOWN:
+            off = self._offset_of(d)
+        state = self._state
+        if off is None or state is None:
+            return self.pos(from_utc_micros(us))
+        tbl, shift = state
+        w = us + off
+        o = w // _DAY
+        entry = tbl.days.get(o)
+        if entry is None or entry[2] is not None:
+            return self.pos(from_utc_micros(us))
+        x = w - o * _DAY
+        v = entry[0]
+        for s, e in entry[1]:
+            if s >= x:
+                break
+            v += (e if e < x else x) - s
+        return v - shift
+
+    def _offset_of(self, d: int) -> int | None:
+        tz = self._cal.tz
+        if not 1 <= d < _MAX_ORD:
+            return None
+        first = datetime.combine(date.fromordinal(d), time(0), tzinfo=_UTC).astimezone(tz)
+        last = datetime.combine(date.fromordinal(d), time.max, tzinfo=_UTC).astimezone(tz)
+        a, b = first.utcoffset(), last.utcoffset()
+        off = a // _ONE_US if a is not None and a == b else None
+        offsets = self._offsets
+        if len(offsets) >= _OFFSET_MEMO:
+            offsets.clear()
+        offsets[d] = off
+        return off
+
+    def at(self, v: int) -> datetime:
+        """The instant business position ``v`` is reached, as :meth:`BusinessCalendar.add`
+        reports it (closing time rather than next opening; a wall time inside a clock
+        change gap moves to its end); in the calendar's zone.  ``v`` must lie after a
+        position obtained from :meth:`pos`."""
+        return self.at_us(v)[0]
+
+    def at_us(self, v: int) -> tuple[datetime, int]:
+        """:meth:`at` and the same instant as :func:`utc_micros`."""
+        state = self._state
+        if state is None:
+            raise CalendarError("Ruler.at needs a position from Ruler.pos first")
+        cal = self._cal
+        while True:
+            tbl, shift = state
+            w = v + shift
+            cum = tbl.bcum
+            i = bisect_left(cum, w) - 1
+            if 0 <= i < len(cum) - 1:
+                break
+            gap = w - cum[-1] if i >= 0 else -w
+            grown = cal._extend(tbl, forward=i >= 0, amount=gap * 7 // cal._bper + 7)
+            state = self._retable(grown)
+        psegs = cal._psegs
+        start = cum[i] + tbl.bw[i]
+        if w <= start:
+            day = tbl.bpts[i]
+            rem = w - cum[i]
+            segs = psegs[tbl.bprof[i]]
+        else:
+            rem = w - start
+            per = cal._bper
+            base = tbl.bpts[i] + 1
+            row = cal._bpre[(base + 6) % 7]
+            q = (rem - 1) // per
+            rem -= q * per
+            j = bisect_left(row, rem) - 1
+            day = base + 7 * q + j
+            rem -= row[j]
+            segs = psegs[_NORMAL_PROFILE + (day + 6) % 7]
+        for s, e in segs:
+            if rem <= e - s:
+                x2 = s + rem
+                break
+            rem -= e - s
+        else:  # pragma: no cover - the index and the profiles agree
+            raise AssertionError("business-time index out of step with day profiles")
+        ref = self._ref
+        assert ref is not None
+        out = tbl.days.get(day)
+        if out is None:
+            out = cal._entry(tbl, day)
+        if out[2] is not None or x2 == _DAY:
+            result = cal._output(ref, self._anchor, 0, day, x2)
+            return result, utc_micros(result)
+        try:
+            result = ref + _ONE_US * ((day - self._anchor) * _DAY + x2)
+        except OverflowError:
+            raise _out_of_range(cal.name) from None
+        # a day without clock changes has one UTC offset
+        off = self._wall_offsets.get(day)
+        if off is None:
+            found = result.utcoffset()
+            assert found is not None
+            off = found // _ONE_US
+            if len(self._wall_offsets) >= _OFFSET_MEMO:
+                self._wall_offsets.clear()
+            self._wall_offsets[day] = off
+        return result, day * _DAY + x2 - off
 
 
 # ---------------------------------------------------------------------------

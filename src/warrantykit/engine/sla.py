@@ -52,20 +52,38 @@ Verdicts
     ``not_due`` (stopped in time), ``due`` (the obligation fell due) and
     ``fulfilled`` (its delivery event, e.g. ``loaner_provided``, happened).
 
+Escalation (S14)
+    ``decision.escalations`` reports each step of ``sla.escalation``: the ticket
+    starts at the step of ``ticket.channel`` (else the first) and enters a later
+    step at the first ``escalated`` event to its channel.  A step's ``after``
+    timer counts on the step's ``calendar`` from the moment the ticket entered
+    the step before it; states ``start``, ``skipped``, ``pending``, ``overdue``,
+    ``escalated``, ``late``, ``not_needed`` (:data:`ESCALATION_STATES`).  Pauses
+    stop metrics, not escalation timers.
+
 Events later than ``as_of`` are validated but not used.
+:meth:`TicketDecision.from_json` reads :meth:`TicketDecision.to_json` back.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
+from warrantykit.engine.calendar import (
+    _OFFSET_US,
+    FIXED_OFFSET_TYPES,
+    Ruler,
+    from_utc_micros,
+    offset_micros,
+    utc_micros,
+)
 from warrantykit.engine.conditions import Unknown, condition_for
 from warrantykit.engine.decision import PolicyRef
 from warrantykit.engine.reasons import Reason
@@ -82,8 +100,10 @@ __all__ = [
     "JSON_SCHEMA_ID",
     "METRIC_STATES",
     "TICKET_STATUSES",
+    "ESCALATION_STATES",
     "AtRisk",
     "Cycle",
+    "EscalationStatus",
     "MetricStatus",
     "NotApplicable",
     "PauseSpan",
@@ -109,6 +129,17 @@ METRIC_STATES: Final = (
     "undetermined",
 )
 """Every value of :attr:`MetricStatus.state` (the last four: obligations and missing facts)."""
+
+ESCALATION_STATES: Final = (
+    "start",
+    "skipped",
+    "pending",
+    "overdue",
+    "escalated",
+    "late",
+    "not_needed",
+)
+"""Every value of :attr:`EscalationStatus.state` (``docs/sla.md``, S14)."""
 
 TICKET_STATUSES: Final = ("breached", "obligation_due", "undetermined", "at_risk", "on_track")
 """Every value of :attr:`TicketDecision.status`, in order of precedence."""
@@ -147,13 +178,15 @@ _ESCALATED = TicketEventType.ESCALATED
 _SEVERITY_CHANGED = TicketEventType.SEVERITY_CHANGED
 _REOPENED = TicketEventType.REOPENED
 _RESOLVED = TicketEventType.RESOLVED
-_CHECKED = frozenset({_PAUSED, _RESUMED, _ESCALATED, _SEVERITY_CHANGED, _REOPENED})
+_CHECKED = frozenset(
+    k.value for k in (_PAUSED, _RESUMED, _ESCALATED, _SEVERITY_CHANGED, _REOPENED)
+)
 
 
 # ---------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PauseSpan:
     """A pause that stopped a clock (S13), clipped to the clock."""
 
@@ -169,7 +202,7 @@ class PauseSpan:
     """The span began before the clock used its target, so it moved the deadline."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AtRisk:
     """An at-risk threshold of a metric (``at_risk_percent``)."""
 
@@ -190,7 +223,7 @@ class Cycle:
     breached_at: datetime | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MetricStatus:
     """One SLA metric of the ticket at ``as_of``."""
 
@@ -248,7 +281,9 @@ class MetricStatus:
             "id": self.id,
             "kind": self.kind,
             "clause": self.clause,
+            "text": self.text,
             "calendar": self.calendar,
+            "timezone": self.zone.key,
             "obligation": self.obligation,
             "state": self.state,
             "starts": self.starts,
@@ -312,7 +347,7 @@ class NotApplicable:
         return {"id": self.id, "clause": self.clause, "why": self.why}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SeverityDecision:
     """The ticket's severity and how it was found (S1)."""
 
@@ -345,6 +380,61 @@ class SeverityDecision:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class EscalationStatus:
+    """One step of the policy's escalation path (S14) at ``as_of``."""
+
+    level: int
+    """Position of the step in ``sla.escalation`` (0 = the first step)."""
+    channel: str
+    clause: str
+    text: str | None
+    state: str
+    """One of :data:`ESCALATION_STATES`."""
+    previous: str | None
+    """Channel of the step before (whose start starts this step's timer)."""
+    after: str | None
+    """The timer as written (``2 hours``); ``None``: escalated when decided, no timer."""
+    calendar: str | None
+    """Calendar the timer runs on (``None`` without a timer)."""
+    start: datetime | None
+    """When the ticket entered this step (``opened_at`` for the step it starts in, else
+    the first ``escalated`` event to this channel)."""
+    start_event: int | None
+    """Index of that ``escalated`` event (``None``: ``opened_at`` or not yet)."""
+    timer_start: datetime | None
+    """When the previous step began: the timer counts from here."""
+    due: datetime | None
+    """``timer_start`` + ``after`` on ``calendar``."""
+    resolved_at: datetime | None
+    """The first ``resolved`` event after ``timer_start`` (when it made the step unneeded
+    or came after the timer ran out)."""
+    warnings: tuple[str, ...]
+    source: str
+    zone: ZoneInfo = field(repr=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        z = self.zone
+        return {
+            "level": self.level,
+            "channel": self.channel,
+            "clause": self.clause,
+            "text": self.text,
+            "state": self.state,
+            "previous": self.previous,
+            "after": self.after,
+            "calendar": self.calendar,
+            "timezone": z.key,
+            "start": _iso(self.start, z),
+            "start_event": self.start_event,
+            "timer_start": _iso(self.timer_start, z),
+            "due": _iso(self.due, z),
+            "resolved_at": _iso(self.resolved_at, z),
+            "warnings": list(self.warnings),
+            "source": self.source,
+        }
+
+
 @dataclass(frozen=True, eq=False)
 class TicketDecision:
     """The SLA status of one ticket at ``as_of`` (see ``docs/sla.md``)."""
@@ -363,6 +453,45 @@ class TicketDecision:
     warnings: tuple[str, ...]
     zone: ZoneInfo = field(repr=False)
     _reason_data: tuple[tuple[str, str, str, str], ...] = field(repr=False, default=())
+    escalations: tuple[EscalationStatus, ...] = ()
+    """Each step of the escalation path (S14), when the policy declares one."""
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.policy,
+            self.as_of,
+            self.ticket,
+            self.status,
+            self.severity,
+            self.on_severity_change,
+            self.channel,
+            self.region,
+            self.metrics,
+            self.not_applicable,
+            self.warnings,
+            self._reason_data,
+            self.escalations,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Equal decisions: every field but the rendering zone (instants compare as instants)."""
+        if not isinstance(other, TicketDecision):
+            return NotImplemented
+        return self is other or self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.policy, self.as_of, self.status))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TicketDecision:
+        """Rebuild a decision from :meth:`to_json` output (the ticket is re-validated):
+        ``TicketDecision.from_json(d.to_json()) == d``.
+
+        :raises FactsError: a malformed document; the problem's ``path`` is the JSON path
+            (``metrics[1].due``) and its code ``malformed-decision`` (ticket facts: the
+            ticket's own paths, ``ticket.events[0].at``).
+        """
+        return _decision_from_json(data)
 
     def metric(self, metric_id: str) -> MetricStatus:
         """The status of metric ``metric_id`` (``KeyError`` when it does not apply)."""
@@ -384,6 +513,15 @@ class TicketDecision:
                     source=m.source,
                 )
             )
+        for e in self.escalations:
+            out.append(
+                Reason(
+                    rule=f"sla.escalation[{e.level}]",
+                    clause=e.clause,
+                    text=_escalation_sentence(e),
+                    source=e.source,
+                )
+            )
         return tuple(out)
 
     def to_json(self) -> dict[str, Any]:
@@ -402,9 +540,11 @@ class TicketDecision:
             "on_severity_change": self.on_severity_change,
             "channel": self.channel,
             "region": self.region,
+            "timezone": z.key,
             "counts": dict(sorted(counts.items())),
             "metrics": [m.to_json() for m in self.metrics],
             "not_applicable": [n.to_json() for n in self.not_applicable],
+            "escalations": [e.to_json() for e in self.escalations],
             "warnings": list(self.warnings),
             "reasons": [r.to_json() for r in self.reasons],
         }
@@ -437,6 +577,13 @@ class TicketDecision:
             lines.append("  (none)")
         for n in self.not_applicable:
             lines.append(f"Not applicable: {n.id} [{n.clause}] ({n.why})")
+        if self.escalations:
+            lines.append("Escalation:")
+            for e in self.escalations:
+                lines.append(f"  {e.level} {e.channel} [{e.clause}]: {e.state}")
+                lines.append(f"    {_escalation_sentence(e)}")
+                for w in e.warnings:
+                    lines.append(f"    warning: {w}")
         for w in self.warnings:
             lines.append(f"Warning: {w}")
         lines.append("Reasons:")
@@ -507,6 +654,362 @@ def _metric_sentence(m: MetricStatus) -> str:
     return "; ".join(parts)
 
 
+def _escalation_sentence(e: EscalationStatus) -> str:
+    z = e.zone
+    parts = [f"step {e.level} ({e.channel})"]
+    if e.state == "start":
+        parts.append(f"the ticket starts in this step at {_iso(e.start, z)}")
+        return "; ".join(parts)
+    if e.state == "skipped":
+        parts.append("skipped: the ticket started at, or was escalated to, a later step")
+        return "; ".join(parts)
+    if e.after is None:
+        parts.append("no time limit: escalated when decided")
+    elif e.timer_start is None:
+        parts.append(f"{e.after} on {e.calendar} once {e.previous} starts")
+    else:
+        parts.append(
+            f"{e.after} on {e.calendar} from {e.previous} at {_iso(e.timer_start, z)}, "
+            f"due {_iso(e.due, z)}"
+        )
+    if e.start is not None:
+        parts.append(f"escalated {_iso(e.start, z)}")
+    if e.resolved_at is not None:
+        parts.append(f"resolved {_iso(e.resolved_at, z)}")
+    parts.append(e.state.replace("_", " "))
+    return "; ".join(parts)
+
+
+def _escalation_from_json(data: object, path: str) -> EscalationStatus:
+    j = _Json(data, path)
+    level = j.opt_int("level")
+    if level is None:
+        raise _malformed(f"{path}.level", "expected a step index, got null")
+    return EscalationStatus(
+        level=level,
+        channel=j.text("channel"),
+        clause=j.text("clause"),
+        text=j.opt_text("text"),
+        state=j.one_of("state", ESCALATION_STATES),
+        previous=j.opt_text("previous"),
+        after=j.opt_text("after"),
+        calendar=j.opt_text("calendar"),
+        start=j.opt_instant("start"),
+        start_event=j.opt_int("start_event"),
+        timer_start=j.opt_instant("timer_start"),
+        due=j.opt_instant("due"),
+        resolved_at=j.opt_instant("resolved_at"),
+        warnings=j.texts("warnings"),
+        source=j.text("source"),
+        zone=j.zone("timezone", ZoneInfo("UTC")),
+    )
+
+
+# ---------------------------------------------------------------- from JSON
+
+
+class _Json:
+    """Typed reads from a decision document; every failure names its JSON path."""
+
+    __slots__ = ("data", "path")
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, dict):
+            raise _malformed(path, f"expected an object, got {_kind(data)}")
+        self.data: dict[str, Any] = data
+        self.path = path
+
+    def _at(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def raw(self, key: str, default: object = ...) -> object:
+        if key not in self.data:
+            if default is ...:
+                raise _malformed(self._at(key), "missing")
+            return default
+        return self.data[key]
+
+    def text(self, key: str) -> str:
+        value = self.raw(key)
+        if not isinstance(value, str):
+            raise _malformed(self._at(key), f"expected a string, got {_kind(value)}")
+        return value
+
+    def opt_text(self, key: str, default: object = ...) -> str | None:
+        value = self.raw(key, default)
+        if value is None or isinstance(value, str):
+            return value
+        raise _malformed(self._at(key), f"expected a string or null, got {_kind(value)}")
+
+    def flag(self, key: str) -> bool:
+        value = self.raw(key)
+        if not isinstance(value, bool):
+            raise _malformed(self._at(key), f"expected true or false, got {_kind(value)}")
+        return value
+
+    def opt_int(self, key: str) -> int | None:
+        value = self.raw(key)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise _malformed(self._at(key), f"expected an integer or null, got {_kind(value)}")
+
+    def opt_number(self, key: str) -> float | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise _malformed(self._at(key), f"expected a number or null, got {_kind(value)}")
+
+    def instant(self, key: str) -> datetime:
+        value = self.opt_instant(key)
+        if value is None:
+            raise _malformed(self._at(key), "expected an ISO 8601 instant, got null")
+        return value
+
+    def opt_instant(self, key: str) -> datetime | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                pass
+            else:
+                if parsed.tzinfo is not None and parsed.utcoffset() is not None:
+                    return parsed
+        raise _malformed(
+            self._at(key), f"expected an ISO 8601 instant with a UTC offset, got {value!r}"
+        )
+
+    def seconds(self, key: str) -> timedelta:
+        value = self.opt_seconds(key)
+        if value is None:
+            raise _malformed(self._at(key), "expected a number of seconds, got null")
+        return value
+
+    def opt_seconds(self, key: str) -> timedelta | None:
+        value = self.raw(key)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return timedelta(seconds=value)
+        if isinstance(value, float) and value == value and abs(value) < 1e15:
+            # the shortest repr of a float is exact to the microsecond
+            return _ONE_US * int(Decimal(repr(value)).scaleb(6).to_integral_value())
+        raise _malformed(self._at(key), f"expected a number of seconds, got {_kind(value)}")
+
+    def decimal(self, key: str) -> Decimal:
+        value = self.raw(key)
+        if isinstance(value, str):
+            try:
+                out = Decimal(value)
+            except ArithmeticError:
+                pass
+            else:
+                if out.is_finite():
+                    return out
+        raise _malformed(self._at(key), f"expected a decimal number as a string, got {value!r}")
+
+    def zone(self, key: str, default: ZoneInfo) -> ZoneInfo:
+        value = self.raw(key, None)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            try:
+                return ZoneInfo(value)
+            except (ValueError, OSError, KeyError):
+                pass
+        raise _malformed(self._at(key), f"expected an IANA time-zone key, got {value!r}")
+
+    def items(self, key: str) -> list[tuple[str, object]]:
+        """``(path, item)`` of each element of the list under ``key``."""
+        value = self.raw(key)
+        if not isinstance(value, list):
+            raise _malformed(self._at(key), f"expected a list, got {_kind(value)}")
+        return [(f"{self._at(key)}[{i}]", item) for i, item in enumerate(value)]
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        out: list[str] = []
+        for path, item in self.items(key):
+            if not isinstance(item, str):
+                raise _malformed(path, f"expected a string, got {_kind(item)}")
+            out.append(item)
+        return tuple(out)
+
+    def one_of(self, key: str, allowed: tuple[str, ...]) -> str:
+        value = self.text(key)
+        if value not in allowed:
+            raise _malformed(self._at(key), f"expected one of {', '.join(allowed)}, got {value!r}")
+        return value
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def _malformed(path: str, message: str) -> FactsError:
+    return FactsError(
+        Problem(message=f"malformed ticket decision: {message}", path=path, code="malformed-decision")
+    )
+
+
+def _metric_from_json(data: object, path: str, zone: ZoneInfo) -> MetricStatus:
+    j = _Json(data, path)
+    mzone = j.zone("timezone", zone)
+    pauses = []
+    for p_path, item in j.items("pauses"):
+        p = _Json(item, p_path)
+        event = p.opt_int("event")
+        if event is None:
+            raise _malformed(f"{p_path}.event", "expected an event index, got null")
+        pauses.append(
+            PauseSpan(
+                reason=p.text("reason"),
+                start=p.instant("start"),
+                end=p.opt_instant("end"),
+                event=event,
+                business_time=p.seconds("business_seconds"),
+                counted=p.flag("counted"),
+            )
+        )
+    marks = []
+    for a_path, item in j.items("at_risk"):
+        a = _Json(item, a_path)
+        marks.append(AtRisk(percent=a.decimal("percent"), at=a.opt_instant("at"), reached=a.flag("reached")))
+    cycles = []
+    for c_path, item in j.items("cycles"):
+        c = _Json(item, c_path)
+        cycles.append(
+            Cycle(
+                start=c.instant("start"),
+                due=c.opt_instant("due"),
+                stopped_at=c.opt_instant("stopped_at"),
+                state=c.text("state"),
+                breached_at=c.opt_instant("breached_at"),
+            )
+        )
+    return MetricStatus(
+        id=j.text("id"),
+        kind=j.text("kind"),
+        clause=j.text("clause"),
+        text=j.opt_text("text", None),
+        calendar=j.text("calendar"),
+        obligation=j.flag("obligation"),
+        state=j.one_of("state", METRIC_STATES),
+        starts=j.text("starts"),
+        severity=j.opt_text("severity"),
+        target=j.opt_text("target"),
+        target_clause=j.opt_text("target_clause"),
+        target_time=j.opt_seconds("target_seconds"),
+        start=j.opt_instant("start"),
+        start_event=j.opt_int("start_event"),
+        restarted_by=j.opt_text("restarted_by"),
+        due=j.opt_instant("due"),
+        stopped_at=j.opt_instant("stopped_at"),
+        stop_event=j.opt_int("stop_event"),
+        ended_at=j.opt_instant("ended_at"),
+        breached_at=j.opt_instant("breached_at"),
+        fulfilled_at=j.opt_instant("fulfilled_at"),
+        elapsed=j.opt_seconds("elapsed_seconds"),
+        remaining=j.opt_seconds("remaining_seconds"),
+        paused=j.seconds("paused_seconds"),
+        pauses=tuple(pauses),
+        percent_used=j.opt_number("percent_used"),
+        at_risk=tuple(marks),
+        cycles=tuple(cycles),
+        missing=j.texts("missing"),
+        warnings=j.texts("warnings"),
+        source=j.text("source"),
+        zone=mzone,
+    )
+
+
+def _severity_from_json(data: object, path: str) -> SeverityDecision:
+    j = _Json(data, path)
+    changes = []
+    for c_path, item in j.items("changes"):
+        c = _Json(item, c_path)
+        event = c.opt_int("event")
+        if event is None:
+            raise _malformed(f"{c_path}.event", "expected an event index, got null")
+        changes.append((event, c.instant("at"), c.text("level")))
+    return SeverityDecision(
+        level=j.opt_text("level"),
+        source=j.text("source"),
+        initial=j.opt_text("initial"),
+        initial_source=j.text("initial_source"),
+        rule=j.opt_int("rule"),
+        clause=j.opt_text("clause"),
+        missing=j.texts("missing"),
+        changes=tuple(changes),
+    )
+
+
+def _decision_from_json(data: object) -> TicketDecision:
+    if isinstance(data, Mapping) and not isinstance(data, dict):
+        data = dict(data)
+    if not isinstance(data, dict):
+        raise _malformed("", f"a ticket decision is a JSON object, got {_kind(data)}")
+    j = _Json(data, "")
+    schema = j.raw("schema", None)
+    if schema != JSON_SCHEMA_ID:
+        raise _malformed("schema", f"expected {JSON_SCHEMA_ID!r}, got {schema!r}")
+    p = _Json(j.raw("policy"), "policy")
+    policy = PolicyRef(
+        id=p.text("id"),
+        version=p.text("version"),
+        content_hash=p.text("content_hash"),
+        file=p.opt_text("file", None),
+    )
+    as_of = j.instant("as_of")
+    zone = j.zone("timezone", ZoneInfo("UTC"))
+    facts = parse_facts(Ticket, j.raw("ticket"), name="ticket")
+    metrics = tuple(_metric_from_json(item, m_path, zone) for m_path, item in j.items("metrics"))
+    not_applicable = []
+    for n_path, item in j.items("not_applicable"):
+        n = _Json(item, n_path)
+        not_applicable.append(NotApplicable(id=n.text("id"), clause=n.text("clause"), why=n.text("why")))
+    escalations = tuple(
+        _escalation_from_json(item, e_path) for e_path, item in j.items("escalations")
+    ) if "escalations" in data else ()
+    reasons = j.items("reasons")
+    own = len(reasons) - len(metrics) - len(escalations)
+    if own < 0:
+        raise _malformed("reasons", "fewer reasons than metrics and escalation steps")
+    reason_data = []
+    for r_path, item in reasons[:own]:
+        r = _Json(item, r_path)
+        reason_data.append((r.text("rule"), r.text("clause"), r.text("text"), r.text("source")))
+    decision = TicketDecision(
+        policy=policy,
+        as_of=as_of,
+        ticket=facts,
+        status=j.one_of("status", TICKET_STATUSES),
+        severity=_severity_from_json(j.raw("severity"), "severity"),
+        on_severity_change=j.one_of("on_severity_change", ("from_open", "from_change")),
+        channel=j.opt_text("channel"),
+        region=j.opt_text("region"),
+        metrics=metrics,
+        not_applicable=tuple(not_applicable),
+        warnings=j.texts("warnings"),
+        zone=zone,
+        _reason_data=tuple(reason_data),
+        escalations=escalations,
+    )
+    return decision
+
+
 # ---------------------------------------------------------------- compiled plan
 
 
@@ -520,6 +1023,8 @@ class _TargetPlan:
     written: str
     delta: int | None
     """Microseconds of business time (minutes, hours, days, weeks)."""
+    time: timedelta | None
+    """``delta`` as a timedelta."""
     working_days: int | None
     clause: str | None
 
@@ -531,10 +1036,13 @@ class _CalInfo:
     tz: ZoneInfo
     standard: tuple[WorkingInterval, ...]
     trust_limited: bool
-    trust_window: tuple[datetime, datetime] | None
-    """UTC instants [1 Jan of the first, 1 Jan after the last trusted year) in the
-    calendar's zone, when ``trusted_years`` is given: a span inside it is trusted."""
+    trust_window: tuple[int, int] | None
+    """Instants (:func:`utc_micros`) [1 Jan of the first, 1 Jan after the last trusted
+    year) in the calendar's zone, when ``trusted_years`` is given: a span inside it is
+    trusted."""
     continuous: bool
+    ruler: Ruler
+    """Business positions on ``cal`` (shared by every ticket; see :class:`Ruler`)."""
 
 
 _Choice = tuple[_TargetPlan | None, tuple[str, ...], str | None]
@@ -596,6 +1104,7 @@ class _MetricPlan:
             ch = frozenset(t.channel) if t.channel is not None else None
             rg = frozenset(t.region) if t.region is not None else None
             wd = t.within.amount if t.within.unit is Unit.WORKING_DAYS else None
+            delta = None if wd is not None else t.within.as_timedelta() // _ONE_US
             targets.append(
                 _TargetPlan(
                     index=i,
@@ -604,7 +1113,8 @@ class _MetricPlan:
                     region=rg,
                     specificity=(sev is not None) + (ch is not None) + (rg is not None),
                     written=str(t.within),
-                    delta=None if wd is not None else t.within.as_timedelta() // _ONE_US,
+                    delta=delta,
+                    time=None if delta is None else _ONE_US * delta,
                     working_days=wd,
                     clause=t.clause,
                 )
@@ -713,6 +1223,26 @@ class _SlaPlan:
     rule_reason: dict[int, tuple[str, str, str, str]]
     default_reason: tuple[str, str, str, str] | None
     pause_reason: dict[str, tuple[str, str, str, str]]
+    escalation: tuple[_EscPlan, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _EscPlan:
+    """One compiled step of the escalation path."""
+
+    level: int
+    channel: str
+    key: str
+    """``escalated:<channel>``: the ``occ`` key of the events entering the step."""
+    previous: str | None
+    clause: str
+    text: str | None
+    after: str | None
+    delta: int | None
+    """Microseconds of business time (minutes, hours, days, weeks)."""
+    working_days: int | None
+    cal: _CalInfo | None
+    source: str
 
 
 def _standard_day(cal: BusinessCalendar) -> tuple[WorkingInterval, ...]:
@@ -731,17 +1261,13 @@ def _standard_day(cal: BusinessCalendar) -> tuple[WorkingInterval, ...]:
     return ()  # pragma: no cover - a calendar always has working time
 
 
-def _trust_window(cal: BusinessCalendar) -> tuple[datetime, datetime] | None:
+def _trust_window(cal: BusinessCalendar) -> tuple[int, int] | None:
     if cal.trusted_years is None:
         return None
     first, last = cal.trusted_years
-    lo = datetime(first, 1, 1, tzinfo=cal.tz).astimezone(UTC)
-    hi = (
-        datetime(last + 1, 1, 1, tzinfo=cal.tz).astimezone(UTC)
-        if last < 9999
-        else datetime.max.replace(tzinfo=UTC)
-    )
-    return lo, hi
+    lo = datetime(first, 1, 1, tzinfo=cal.tz)
+    hi = datetime(last + 1, 1, 1, tzinfo=cal.tz) if last < 9999 else datetime.max.replace(tzinfo=UTC)
+    return utc_micros(lo), utc_micros(hi)
 
 
 def _locate(policy: Policy, path: tuple[str | int, ...]) -> str:
@@ -770,21 +1296,59 @@ def _build(policy: Policy) -> _SlaPlan:
             )
         )
     cals: dict[str, _CalInfo] = {}
-    metrics: list[_MetricPlan] = []
-    for i, m in enumerate(spec.metrics):
-        info = cals.get(m.calendar)
+
+    def cal_info(name: str) -> _CalInfo:
+        info = cals.get(name)
         if info is None:
-            cal = business_calendar(policy, m.calendar)
-            info = cals[m.calendar] = _CalInfo(
-                name=m.calendar,
+            cal = business_calendar(policy, name)
+            info = cals[name] = _CalInfo(
+                name=name,
                 cal=cal,
                 tz=cal.tz,
                 standard=_standard_day(cal),
                 trust_limited=cal.trusted_years is not None or cal.country is not None,
                 trust_window=_trust_window(cal),
                 continuous=cal.continuous,
+                ruler=Ruler(cal),
             )
-        metrics.append(_MetricPlan(m, info, _locate(policy, ("sla", "metrics", i))))
+        return info
+
+    metrics: list[_MetricPlan] = []
+    for i, m in enumerate(spec.metrics):
+        metrics.append(_MetricPlan(m, cal_info(m.calendar), _locate(policy, ("sla", "metrics", i))))
+    steps: list[_EscPlan] = []
+    for i, step in enumerate(spec.escalation):
+        after = step.after
+        delta = working_days = None
+        if after is not None:
+            if after.unit is Unit.WORKING_DAYS:
+                working_days = after.amount
+            elif after.unit in (Unit.MONTHS, Unit.YEARS):
+                raise EvaluationError(
+                    Problem(
+                        f"escalation step {i} ({step.channel}): 'after: {after}' has no fixed "
+                        "length in business time; use minutes, hours, days, weeks or working days",
+                        path=f"sla.escalation[{i}].after",
+                        code="escalation-timer",
+                    )
+                )
+            else:
+                delta = after.as_timedelta() // _ONE_US
+        steps.append(
+            _EscPlan(
+                level=i,
+                channel=step.channel,
+                key=f"escalated:{step.channel}",
+                previous=spec.escalation[i - 1].channel if i else None,
+                clause=step.clause or spec.clause or "-",
+                text=step.text,
+                after=None if after is None else str(after),
+                delta=delta,
+                working_days=working_days,
+                cal=None if after is None else _step_calendar(cal_info, step.calendar, i),
+                source=_locate(policy, ("sla", "escalation", i)),
+            )
+        )
     rank = {s.id: i for i, s in enumerate(spec.severities)}
     rules = sorted(
         (
@@ -858,50 +1422,77 @@ def _build(policy: Policy) -> _SlaPlan:
             default_source,
         ),
         pause_reason=pause_reason,
+        escalation=tuple(steps),
     )
+
+
+def _step_calendar(cal_info: Callable[[str], _CalInfo], name: str, i: int) -> _CalInfo:
+    """The calendar of escalation step ``i``'s timer (an unknown name is located)."""
+    try:
+        return cal_info(name)
+    except EvaluationError:
+        raise EvaluationError(
+            Problem(
+                f"unknown business calendar {name!r} for the timer of escalation step {i}",
+                path=f"sla.escalation[{i}].calendar",
+                code="unknown-calendar",
+            )
+        ) from None
 
 
 # ---------------------------------------------------------------- per ticket
 
 
 class _Pause:
-    __slots__ = ("end", "end_idx", "idx", "reason", "start")
+    __slots__ = ("end", "end_idx", "end_us", "idx", "reason", "start", "start_us")
 
-    def __init__(self, idx: int, start: datetime, reason: str) -> None:
+    def __init__(self, idx: int, start: datetime, start_us: int, reason: str) -> None:
         self.idx = idx
         self.start = start
+        self.start_us = start_us
         self.reason = reason
         self.end: datetime | None = None
+        self.end_us = 0
         self.end_idx: int | None = None
 
 
 class _Ctx:
-    """What every clock of one ticket reads.  Every instant is normalised to UTC once:
-    comparing datetimes that share one tzinfo is an order of magnitude cheaper than
-    comparing ones with different (e.g. pydantic's per-value) tzinfo objects."""
+    """What every clock of one ticket reads.
+
+    Instants are kept twice: as given (``opened``, ``as_of``, ``ats``: what the results
+    report) and as integer microseconds on the UTC clock (``*_us``, ``us``;
+    :func:`~warrantykit.engine.calendar.utc_micros`), which every comparison and every
+    continuous clock uses: integer arithmetic is an order of magnitude cheaper than
+    arithmetic on aware datetimes with different tzinfo objects."""
 
     __slots__ = (
         "as_of",
+        "as_of_us",
         "ats",
         "cut",
         "occ",
         "opened",
+        "opened_us",
         "pauses",
         "positions",
         "reopens",
         "sev_changes",
+        "us",
     )
 
-    def __init__(self, opened: datetime, as_of: datetime) -> None:
+    def __init__(self, opened: datetime, opened_us: int, as_of: datetime, as_of_us: int) -> None:
         self.opened = opened
+        self.opened_us = opened_us
         self.as_of = as_of
+        self.as_of_us = as_of_us
         self.ats: list[datetime] = []
+        self.us: list[int] = []
         self.cut = 0
         self.occ: dict[str, list[int]] = {}
         self.pauses: list[_Pause] = []
         self.reopens: list[int] = []
         self.sev_changes: list[tuple[int, datetime, str]] = []
-        self.positions: dict[str, dict[datetime, int]] = {}
+        self.positions: dict[str, int] = {}
 
     def first_after(self, key: str, k: int) -> int | None:
         found = self.occ.get(key)
@@ -910,21 +1501,14 @@ class _Ctx:
         j = bisect_right(found, k)
         return found[j] if j < len(found) else None
 
-    def pos(self, info: _CalInfo, at: datetime) -> int:
-        """Business microseconds from ``opened`` to ``at`` on the calendar (cached per ticket).
-
-        A continuous calendar (7x24 without holidays) counts real time, exactly as
-        :meth:`BusinessCalendar.between` does for it."""
-        if info.continuous:
-            return (at - self.opened) // _ONE_US
-        if at is self.opened:
-            return 0
-        table = self.positions.get(info.name)
-        if table is None:
-            table = self.positions[info.name] = {}
-        value = table.get(at)
+    def pos_opened(self, info: _CalInfo) -> int:
+        """Business position of ``opened`` on a wall-clock calendar (:class:`Ruler`; once
+        per ticket and calendar: most clocks start there).  Only differences of
+        positions mean something (``between``); a continuous calendar's position of an
+        instant is the instant (microseconds) itself."""
+        value = self.positions.get(info.name)
         if value is None:
-            value = table[at] = info.cal.between(self.opened, at) // _ONE_US
+            value = self.positions[info.name] = info.ruler.pos_us(self.opened_us)
         return value
 
 
@@ -962,18 +1546,32 @@ def _validate(plan: _SlaPlan, ticket: Ticket, ctx: _Ctx) -> None:
                 "unknown-region",
             )
         )
-    opened = ctx.opened
-    as_of = ctx.as_of
+    opened = ctx.opened_us
+    as_of = ctx.as_of_us
     prev = opened
     prev_idx = -1
     open_pause: _Pause | None = None
     resolved = False
     ats = ctx.ats
+    uss = ctx.us
     occ = ctx.occ
     cut = 0
     events = ticket.events
+    fixed = FIXED_OFFSET_TYPES
+    offsets = _OFFSET_US
     for i, e in enumerate(events):
-        at = e.at.astimezone(UTC)
+        when = e.at  # AwareDatetime: utc_micros(when), inlined
+        tz = when.tzinfo
+        off = tz.utcoffset(None) if type(tz) in fixed else when.utcoffset()  # type: ignore[union-attr]
+        offus = offsets.get(off)  # type: ignore[arg-type]
+        if offus is None:
+            offus = offset_micros(off)  # type: ignore[arg-type]
+        at = (
+            (when.toordinal() * 86_400 + when.hour * 3600 + when.minute * 60 + when.second)
+            * 1_000_000
+            + when.microsecond
+            - offus
+        )
         if at < prev:
             base = f"ticket.events[{i}]"
             if at < opened:
@@ -997,23 +1595,32 @@ def _validate(plan: _SlaPlan, ticket: Ticket, ctx: _Ctx) -> None:
         elif at > prev or prev_idx < 0:
             prev, prev_idx = at, i
         kind = e.type
+        name: str = kind._value_  # the plain str: hashing an Enum member runs Python code
         known = at <= as_of
         if known:
             cut = i + 1
-            ats.append(at)
-            occ.setdefault(kind, []).append(i)  # a StrEnum member is its own str key
-        base = f"ticket.events[{i}]" if kind in _CHECKED else ""
+            ats.append(when)
+            uss.append(at)
+            found = occ.get(name)
+            if found is None:
+                occ[name] = [i]
+            else:
+                found.append(i)
+        if name not in _CHECKED:
+            if kind is _RESOLVED:
+                resolved = True
+            continue
         if kind is _PAUSED:
             reason = e.reason
             if reason is None:
                 problems.append(
-                    _problem(f"{base}.reason", "a pause needs a reason (S13)", "missing-reason")
+                    _problem(f"ticket.events[{i}].reason", "a pause needs a reason (S13)", "missing-reason")
                 )
             elif reason not in plan.pause_ids:
                 declared = ", ".join(sorted(plan.pause_ids)) or "none"
                 problems.append(
                     _problem(
-                        f"{base}.reason",
+                        f"ticket.events[{i}].reason",
                         f"unknown pause reason {reason!r}; the policy declares {declared}",
                         "unknown-pause-reason",
                     )
@@ -1021,25 +1628,25 @@ def _validate(plan: _SlaPlan, ticket: Ticket, ctx: _Ctx) -> None:
             if open_pause is not None:
                 problems.append(
                     _problem(
-                        base,
+                        f"ticket.events[{i}]",
                         f"paused while already paused (since ticket.events[{open_pause.idx}])",
                         "pause-while-paused",
                     )
                 )
             else:
-                open_pause = _Pause(i, at, reason or "")
+                open_pause = _Pause(i, when, at, reason or "")
                 if known:
                     ctx.pauses.append(open_pause)
         elif kind is _RESUMED:
             if open_pause is None:
                 problems.append(
-                    _problem(base, "resumed without a pause in progress", "resume-without-pause")
+                    _problem(f"ticket.events[{i}]", "resumed without a pause in progress", "resume-without-pause")
                 )
             else:
                 if e.reason is not None and e.reason != open_pause.reason:
                     problems.append(
                         _problem(
-                            f"{base}.reason",
+                            f"ticket.events[{i}].reason",
                             f"resumes reason {e.reason!r} but the pause in progress "
                             f"(ticket.events[{open_pause.idx}]) has reason "
                             f"{open_pause.reason!r}",
@@ -1047,18 +1654,19 @@ def _validate(plan: _SlaPlan, ticket: Ticket, ctx: _Ctx) -> None:
                         )
                     )
                 if known:
-                    open_pause.end = at
+                    open_pause.end = when
+                    open_pause.end_us = at
                     open_pause.end_idx = i
                 open_pause = None
         elif kind is _ESCALATED:
             if e.to is None:
                 problems.append(
-                    _problem(f"{base}.to", "an escalation needs 'to' (a channel)", "missing-to")
+                    _problem(f"ticket.events[{i}].to", "an escalation needs 'to' (a channel)", "missing-to")
                 )
             elif e.to not in plan.channels:
                 problems.append(
                     _problem(
-                        f"{base}.to",
+                        f"ticket.events[{i}].to",
                         f"unknown channel {e.to!r}; the policy declares "
                         f"{', '.join(sorted(plan.channels))}",
                         "unknown-channel",
@@ -1070,7 +1678,7 @@ def _validate(plan: _SlaPlan, ticket: Ticket, ctx: _Ctx) -> None:
             if e.severity is None:
                 problems.append(
                     _problem(
-                        f"{base}.severity",
+                        f"ticket.events[{i}].severity",
                         "a severity change needs 'severity'",
                         "missing-severity",
                     )
@@ -1078,24 +1686,22 @@ def _validate(plan: _SlaPlan, ticket: Ticket, ctx: _Ctx) -> None:
             elif e.severity not in plan.level_set:
                 problems.append(
                     _problem(
-                        f"{base}.severity",
+                        f"ticket.events[{i}].severity",
                         f"unknown severity {e.severity!r}; the policy declares "
                         f"{', '.join(plan.levels)}",
                         "unknown-severity",
                     )
                 )
             elif known:
-                ctx.sev_changes.append((i, at, e.severity))
+                ctx.sev_changes.append((i, when, e.severity))
         elif kind is _REOPENED:
             if not resolved:
                 problems.append(
-                    _problem(base, "reopened, but the ticket is not resolved", "reopen-unresolved")
+                    _problem(f"ticket.events[{i}]", "reopened, but the ticket is not resolved", "reopen-unresolved")
                 )
             resolved = False
             if known:
                 ctx.reopens.append(i)
-        elif kind is _RESOLVED:
-            resolved = True
     if problems:
         raise FactsError(problems)
     ctx.cut = cut
@@ -1125,7 +1731,7 @@ def _severity(
         if isinstance(value, Unknown):
             undecided.extend(value.missing)
             undecided_levels.append(rule.level)
-    missing = tuple(dict.fromkeys(undecided))
+    missing = tuple(dict.fromkeys(undecided)) if undecided else ()
     if plan.default is not None:
         if missing:
             warnings.append(
@@ -1139,8 +1745,13 @@ def _severity(
     return None, "undetermined", None, None, missing, None
 
 
-def _as_of(value: object) -> datetime:
-    if not isinstance(value, datetime):
+def _as_of(value: object) -> tuple[datetime, int]:
+    """``as_of`` checked (an aware datetime) and as :func:`utc_micros`."""
+    if isinstance(value, datetime):
+        tz = value.tzinfo
+        if type(tz) in FIXED_OFFSET_TYPES:
+            return value, utc_micros(value)
+    else:
         raise FactsError(
             _problem(
                 "as_of",
@@ -1157,7 +1768,7 @@ def _as_of(value: object) -> datetime:
                 "naive-datetime",
             )
         )
-    return value
+    return value, utc_micros(value)
 
 
 def evaluate_ticket(
@@ -1169,10 +1780,11 @@ def evaluate_ticket(
         channel, region or pause reason, an event log out of order or with a
         resume without a pause, a pause while paused, events before opening.
     """
-    when = _as_of(as_of)
+    when, when_us = _as_of(as_of)
     plan = compile_sla(policy)
     facts = ticket if isinstance(ticket, Ticket) else parse_facts(Ticket, ticket, name="ticket")
-    ctx = _Ctx(facts.opened_at.astimezone(UTC), when.astimezone(UTC))
+    opened = facts.opened_at
+    ctx = _Ctx(opened, utc_micros(opened), when, when_us)
     _validate(plan, facts, ctx)
     warnings: list[str] = []
     level, source, rule_idx, clause, sev_missing, sev_reason = _severity(plan, facts, warnings)
@@ -1191,19 +1803,17 @@ def evaluate_ticket(
                 plan.sla_source,
             )
         )
-    severity = _make(
-        SeverityDecision,
-        {
-            "level": current,
-            "source": "changed" if changes else source,
-            "initial": initial,
-            "initial_source": source,
-            "rule": rule_idx,
-            "clause": clause,
-            "missing": sev_missing if current is None else (),
-            "changes": tuple(changes),
-        },
+    severity = _SeverityBuilder(
+        current,
+        "changed" if changes else source,
+        initial,
+        source,
+        rule_idx,
+        clause,
+        sev_missing if current is None else (),
+        tuple(changes),
     )
+    severity.__class__ = SeverityDecision
     metrics: list[MetricStatus] = []
     not_applicable: list[NotApplicable] = []
     for mp in plan.metrics:
@@ -1213,11 +1823,8 @@ def evaluate_ticket(
         else:
             metrics.append(result)
     if ctx.pauses:
-        seen: set[str] = set()
-        for pause in ctx.pauses:
-            if pause.reason not in seen:
-                seen.add(pause.reason)
-                reason_data.append(plan.pause_reason[pause.reason])
+        used = dict.fromkeys(pause.reason for pause in ctx.pauses)
+        reason_data.extend(plan.pause_reason[reason] for reason in used)
     status = _status(metrics)
     return _make(
         TicketDecision,
@@ -1235,22 +1842,142 @@ def evaluate_ticket(
             "warnings": tuple(warnings),
             "zone": plan.zone,
             "_reason_data": tuple(reason_data),
+            "escalations": _escalations(plan, facts, ctx) if plan.escalation else (),
         },
     )
 
 
+def _escalations(plan: _SlaPlan, ticket: Ticket, ctx: _Ctx) -> tuple[EscalationStatus, ...]:
+    """Each step of the escalation path at ``as_of`` (S14; docs/sla.md "Escalation")."""
+    steps = plan.escalation
+    entry = 0
+    for step in steps:
+        if step.channel == ticket.channel:
+            entry = step.level
+            break
+    # when (and by which event) the ticket entered each step
+    entered: list[tuple[datetime, int] | None] = []
+    for step in steps:
+        if step.level < entry:
+            entered.append(None)
+        elif step.level == entry:
+            entered.append((ctx.opened, -1))
+        else:
+            found = ctx.first_after(step.key, -1)
+            entered.append(None if found is None else (ctx.ats[found], found))
+    out: list[EscalationStatus] = []
+    zone = plan.zone
+    for step in steps:
+        k = step.level
+        here = entered[k]
+        timer_start: datetime | None = None
+        timer_idx = -1
+        due: datetime | None = None
+        resolved_at: datetime | None = None
+        warnings: tuple[str, ...] = ()
+        if k < entry or (here is None and any(e is not None for e in entered[k + 1 :])):
+            state = "skipped"
+        elif k == entry:
+            state = "start"
+        else:
+            before = entered[k - 1]
+            if before is not None:
+                timer_start, timer_idx = before
+            r_idx = ctx.first_after(_RESOLVED, timer_idx)
+            if r_idx is not None:
+                resolved_at = ctx.ats[r_idx]
+            info = step.cal
+            if timer_start is not None and info is not None:
+                due = _due_after(info, timer_start, step.delta, step.working_days)
+                warning = _untrusted(info, timer_start, due)
+                if warning is not None:
+                    warnings = (warning,)
+            if here is not None:
+                state = "late" if due is not None and here[0] > due else "escalated"
+            else:
+                limit = ctx.as_of if resolved_at is None else resolved_at
+                if due is not None and limit > due:
+                    state = "overdue"
+                elif resolved_at is not None:
+                    state = "not_needed"
+                else:
+                    state = "pending"
+        out.append(
+            EscalationStatus(
+                level=k,
+                channel=step.channel,
+                clause=step.clause,
+                text=step.text,
+                state=state,
+                previous=step.previous,
+                after=step.after,
+                calendar=None if step.cal is None else step.cal.name,
+                start=None if here is None else here[0],
+                start_event=None if here is None or here[1] < 0 else here[1],
+                timer_start=timer_start,
+                due=due,
+                resolved_at=resolved_at if state in ("not_needed", "overdue") else None,
+                warnings=warnings,
+                source=step.source,
+                zone=zone if step.cal is None else step.cal.tz,
+            )
+        )
+    return tuple(out)
+
+
+def _due_after(
+    info: _CalInfo, start: datetime, delta: int | None, working_days: int | None
+) -> datetime:
+    """``start`` plus a business duration (or N working days, to the close) on ``info``."""
+    cal = info.cal
+    if delta is None:
+        day = start.astimezone(info.tz).date()
+        due = _end_of_working_day(info, cal.add_working_days(day, working_days or 0))
+        if due >= start:
+            return due
+        delta = 0  # 0 working days, started after the close of business
+    if info.continuous:  # real time: add on the UTC clock (a zone's wall clock may jump)
+        return from_utc_micros(utc_micros(start) + delta)
+    return cal.add(start, _ONE_US * delta)
+
+
+def _untrusted(info: _CalInfo, start: datetime, due: datetime) -> str | None:
+    """The warning for a deadline computed beyond the calendar's trusted holiday data."""
+    window = info.trust_window
+    if window is not None:
+        untrusted = utc_micros(start) < window[0] or utc_micros(due) > window[1]
+    else:
+        untrusted = info.trust_limited and info.cal.untrusted_between(start, due)
+    return _untrusted_text(info, start, due) if untrusted else None
+
+
+def _untrusted_text(info: _CalInfo, start: datetime, due: datetime) -> str:
+    years = info.cal.trusted_years
+    span = f" (trusted {years[0]}-{years[1]})" if years else ""
+    return (
+        f"holiday data of calendar '{info.name}' is not trusted{span} for every day from "
+        f"{start.astimezone(info.tz).date()} to the deadline {due.astimezone(info.tz).date()}"
+    )
+
+
 def _status(metrics: list[MetricStatus]) -> str:
-    states = {m.state for m in metrics}
-    if "breached" in states:
-        return "breached"
-    if "due" in states:
-        return "obligation_due"
-    if "undetermined" in states:
-        return "undetermined"
+    """The ticket's status: the most urgent of :data:`TICKET_STATUSES` its metrics show."""
+    due = undetermined = at_risk = False
     for m in metrics:
-        if m.at_risk_now:
-            return "at_risk"
-    return "on_track"
+        state = m.state
+        if state == "breached":
+            return "breached"
+        if state == "due":
+            due = True
+        elif state == "undetermined":
+            undetermined = True
+        elif not at_risk and (state == "running" or state == "paused"):
+            at_risk = any(a.reached for a in m.at_risk)
+    if due:
+        return "obligation_due"
+    if undetermined:
+        return "undetermined"
+    return "at_risk" if at_risk else "on_track"
 
 
 # ---------------------------------------------------------------- one metric
@@ -1268,60 +1995,44 @@ def _severity_at(
     return level
 
 
-class _Clock:
-    """One run of a clock from ``start`` with one target (mutable while it is built).
-
-    Business times (``t``, ``elapsed``, ``remaining``, ``paused``) are integer microseconds."""
-
-    __slots__ = (
-        "at_risk",
-        "breached_at",
-        "due",
-        "elapsed",
-        "end_at",
-        "level",
-        "paused",
-        "pauses",
-        "percent",
-        "remaining",
-        "restarted_by",
-        "start",
-        "start_idx",
-        "state",
-        "stop_at",
-        "stop_idx",
-        "t",
-        "target",
-        "warnings",
-    )
-
-    def __init__(self, target: _TargetPlan, level: str | None, start: datetime, s_idx: int) -> None:
-        self.target = target
-        self.level = level
-        self.start = start
-        self.start_idx = s_idx
-        self.restarted_by: str | None = None
-        self.t = 0
-        self.due: datetime | None = None
-        self.stop_at: datetime | None = None
-        self.stop_idx: int | None = None
-        self.end_at: datetime | None = None
-        self.breached_at: datetime | None = None
-        self.state = "running"
-        self.elapsed = 0
-        self.remaining = 0
-        self.paused = 0
-        self.pauses: tuple[PauseSpan, ...] = ()
-        self.percent: float | None = None
-        self.at_risk: tuple[AtRisk, ...] = ()
-        self.warnings: list[str] = []
-
-
 _OBLIGATION_STATE: Final = {"met": "not_due", "breached": "due"}
 """How an obligation metric names the verdicts of its clock."""
 
 _NoTarget = tuple[str | None, tuple[str, ...]]
 """(severity, missing fact paths): no target applies (missing empty) or it is undecided."""
+
+_Clock = Any
+"""A :class:`MetricStatus` under construction: an instance of :data:`_MetricBuilder`
+(mutable, the same slots) until :func:`_evaluate_metric` makes it a ``MetricStatus``."""
+
+
+def _twin(cls: type[Any]) -> type[Any]:
+    """A mutable class with exactly the slots of the frozen slots dataclass ``cls`` and a
+    positional ``__init__``.
+
+    The hot path builds thousands of result objects per second; a frozen dataclass
+    ``__init__`` sets each field through ``object.__setattr__`` (about 0.2 us a field).
+    The twin is filled by plain slot stores, then its instance becomes a ``cls``
+    (``obj.__class__ = cls``; the layouts are identical), which is frozen from then on.
+    """
+    names = [f.name for f in fields(cls)]
+    twin = make_dataclass(
+        f"_{cls.__name__}Builder",
+        [(name, Any) for name in names],
+        slots=True,
+        eq=False,
+        repr=False,
+        match_args=False,
+    )
+    if getattr(twin, "__slots__", None) != getattr(cls, "__slots__", None):  # pragma: no cover
+        raise AssertionError(f"{cls.__name__}: slots differ from its builder's")
+    return twin
+
+
+_MetricBuilder: Final = _twin(MetricStatus)
+_PauseBuilder: Final = _twin(PauseSpan)
+_AtRiskBuilder: Final = _twin(AtRisk)
+_SeverityBuilder: Final = _twin(SeverityDecision)
 
 
 def _evaluate_metric(
@@ -1348,89 +2059,126 @@ def _evaluate_metric(
         target, missing, tie = mp.choose(level, sev_missing, channel, region)
         if target is None and not missing:
             return _not_applicable(mp, level, channel, region)
-        return _status_of(
-            mp,
-            state="pending",
-            severity=level,
-            target=target,
-            start=None,
-            start_idx=-1,
-            clock=None,
-            missing=missing,
-            warnings=(tie,) if tie else (),
-            cycles=(),
-            fulfilled_at=None,
+        return _without_clock(
+            mp, "pending", level, target, None, -1, missing, (tie,) if tie else (), ()
         )
-    # cycles: `reopened` restarts the clocks stopped by `resolved`
-    cycles: list[Cycle] = []
-    reopened = False
-    while True:
-        outcome = _run(plan, mp, ctx, start, s_idx, initial, sev_missing, channel, region)
-        nxt: int | None = None
-        if mp.restarts and ctx.reopens:
+    if not ctx.sev_changes and not (mp.restarts and ctx.reopens) and not mp.ends_on:
+        # the common case, _run inlined: one cycle, one severity, a stop event or none
+        target, missing, tie = mp.choose(initial, sev_missing, channel, region)
+        if target is None:
+            if not missing:
+                return _not_applicable(mp, initial, channel, region)
+            return _without_clock(mp, "undetermined", initial, None, start, s_idx, missing, (), ())
+        m = _clock(plan, mp, ctx, target, initial, s_idx, ctx.first_after(mp.stops, s_idx), None, tie)
+        if mp.obligation:
+            _obligation(mp, ctx, m, s_idx)
+        m.__class__ = MetricStatus
+        metric: MetricStatus = m
+        return metric
+    outcome = _run(plan, mp, ctx, s_idx, initial, sev_missing, channel, region)
+    cycles: tuple[Cycle, ...] = ()
+    if mp.restarts and ctx.reopens:
+        # cycles: `reopened` restarts the clocks stopped by `resolved`
+        done: list[Cycle] = []
+        while True:
+            nxt: int | None = None
             stop_idx = ctx.first_after(mp.stops, s_idx)
             if stop_idx is not None:
                 for r in ctx.reopens:
                     if r > stop_idx:
                         nxt = r
                         break
-        if nxt is None:
-            break
-        if isinstance(outcome, _Clock):
-            state = outcome.state
-            if mp.obligation:
-                state = _OBLIGATION_STATE.get(state, state)
-            cycles.append(
-                Cycle(outcome.start, outcome.due, outcome.stop_at, state, outcome.breached_at)
-            )
-        else:
-            state = "undetermined" if outcome[1] else "not_applicable"
-            cycles.append(Cycle(start, None, None, state, None))
-        start, s_idx = ctx.ats[nxt], nxt
-        reopened = True
-    if not isinstance(outcome, _Clock):
+            if nxt is None:
+                break
+            if isinstance(outcome, tuple):
+                state = "undetermined" if outcome[1] else "not_applicable"
+                done.append(Cycle(start, None, None, state, None))
+            else:
+                state = outcome.state
+                if mp.obligation:
+                    state = _OBLIGATION_STATE.get(state, state)
+                done.append(
+                    Cycle(outcome.start, outcome.due, outcome.stopped_at, state, outcome.breached_at)
+                )
+            start, s_idx = ctx.ats[nxt], nxt
+            outcome = _run(plan, mp, ctx, s_idx, initial, sev_missing, channel, region)
+            if not isinstance(outcome, tuple) and outcome.restarted_by is None:
+                outcome.restarted_by = "reopened"
+        cycles = tuple(done)
+    if isinstance(outcome, tuple):
         level, missing = outcome
         if not missing:
             return _not_applicable(mp, level, channel, region)
-        return _status_of(
-            mp,
-            state="undetermined",
-            severity=level,
-            target=None,
-            start=start,
-            start_idx=s_idx,
-            clock=None,
-            missing=missing,
-            warnings=(),
-            cycles=tuple(cycles),
-            fulfilled_at=None,
-        )
-    clock = outcome
-    if reopened and clock.restarted_by is None:
-        clock.restarted_by = "reopened"
-    fulfilled_at = None
-    state = clock.state
+        return _without_clock(mp, "undetermined", level, None, start, s_idx, missing, (), cycles)
+    m = outcome
+    m.cycles = cycles
     if mp.obligation:
-        state = _OBLIGATION_STATE.get(state, state)
-        if state == "due":
-            if mp.fulfil is not None:
-                f_idx = ctx.first_after(mp.fulfil, s_idx)
-                if f_idx is not None:
-                    fulfilled_at = ctx.ats[f_idx]
-                    state = "fulfilled"
-    return _status_of(
-        mp,
-        state=state,
-        severity=clock.level,
-        target=clock.target,
-        start=clock.start,
-        start_idx=clock.start_idx,
-        clock=clock,
-        missing=(),
-        warnings=tuple(clock.warnings),
-        cycles=tuple(cycles),
-        fulfilled_at=fulfilled_at,
+        _obligation(mp, ctx, m, s_idx)
+    m.__class__ = MetricStatus
+    done_metric: MetricStatus = m
+    return done_metric
+
+
+def _obligation(mp: _MetricPlan, ctx: _Ctx, m: _Clock, s_idx: int) -> None:
+    """Name an obligation's verdicts (``not_due`` / ``due``) and find its fulfilment."""
+    state = m.state
+    state = m.state = _OBLIGATION_STATE.get(state, state)
+    if state == "due" and mp.fulfil is not None:
+        f_idx = ctx.first_after(mp.fulfil, s_idx)
+        if f_idx is not None:
+            m.fulfilled_at = ctx.ats[f_idx]
+            m.state = "fulfilled"
+
+
+def _without_clock(
+    mp: _MetricPlan,
+    state: str,
+    severity: str | None,
+    target: _TargetPlan | None,
+    start: datetime | None,
+    start_idx: int,
+    missing: tuple[str, ...],
+    warnings: tuple[str, ...],
+    cycles: tuple[Cycle, ...],
+) -> MetricStatus:
+    """A metric whose clock has not started (``pending``) or has no target (``undetermined``)."""
+    m = _MetricBuilder(
+        mp.id,
+        mp.kind,
+        mp.clause,
+        mp.text,
+        mp.cal.name,
+        mp.obligation,
+        state,
+        mp.starts,
+        severity,
+        None if target is None else target.written,
+        None if target is None else (target.clause or mp.clause),
+        None,
+        start,
+        None if start_idx < 0 else start_idx,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        _ZERO,
+        (),
+        None,
+        (),
+        cycles,
+        missing,
+        warnings,
+        mp.source,
+        mp.cal.tz,
     )
+    m.__class__ = MetricStatus
+    metric: MetricStatus = m
+    return metric
 
 
 def _not_applicable(
@@ -1452,14 +2200,14 @@ def _run(
     plan: _SlaPlan,
     mp: _MetricPlan,
     ctx: _Ctx,
-    start: datetime,
     s_idx: int,
     initial: str | None,
     sev_missing: tuple[str, ...],
     channel: str | None,
     region: str | None,
 ) -> _Clock | _NoTarget:
-    """One cycle of a clock from ``start``, severity changes applied per ``on_severity_change``."""
+    """One cycle of a clock from event ``s_idx`` (-1: ``opened_at``), severity changes
+    applied per ``on_severity_change``."""
     stop_idx = ctx.first_after(mp.stops, s_idx)
     end_idx: int | None = None
     if mp.ends_on:
@@ -1477,11 +2225,9 @@ def _run(
         target, missing, tie = mp.choose(level, sev_missing, channel, region)
         if target is None:
             return level, missing
-        clock = _clock(plan, mp, ctx, _Clock(target, level, start, s_idx), stop_idx, end_idx)
-        if tie:
-            clock.warnings.insert(0, tie)
-        return clock
+        return _clock(plan, mp, ctx, target, level, s_idx, stop_idx, end_idx, tie)
     # from_change: one segment per severity change logged while the clock ran
+    start = ctx.opened if s_idx < 0 else ctx.ats[s_idx]
     segments: list[tuple[datetime, int, str | None]] = [
         (start, s_idx, _severity_at(initial, changes, s_idx + 1))
     ]
@@ -1489,30 +2235,28 @@ def _run(
         if s_idx < idx < limit:
             segments.append((at, idx, new))
     result: _Clock | _NoTarget = (None, ())
-    for n, (seg_at, seg_idx, level) in enumerate(segments):
+    for n, (_seg_at, seg_idx, level) in enumerate(segments):
         target, missing, tie = mp.choose(level, sev_missing, channel, region)
         is_last = n == len(segments) - 1
         if target is None:
             result = (level, missing)
             continue
-        clock = _clock(plan, mp, ctx, _Clock(target, level, seg_at, seg_idx), stop_idx, end_idx)
+        clock = _clock(plan, mp, ctx, target, level, seg_idx, stop_idx, end_idx, tie)
         if n:
             clock.restarted_by = "severity_changed"
-        if tie:
-            clock.warnings.insert(0, tie)
         result = clock
         if not is_last:
-            next_at = segments[n + 1][0]
-            assert clock.due is not None
-            if clock.due < next_at:
+            next_at, next_idx, _next = segments[n + 1]
+            if utc_micros(clock.due) < ctx.us[next_idx]:
                 # breached before the change: the breach stands
                 clock.state = "breached"
                 clock.breached_at = clock.due
-                clock.stop_at = clock.end_at = None
-                clock.stop_idx = None
-                clock.warnings.append(
+                clock.stopped_at = clock.ended_at = None
+                clock.stop_event = None
+                clock.warnings = (
+                    *clock.warnings,
                     f"breached at {clock.due.isoformat()}, before the severity change at "
-                    f"{next_at.isoformat()}"
+                    f"{next_at.isoformat()}",
                 )
                 return clock
     return result
@@ -1550,115 +2294,137 @@ def _clock(
     plan: _SlaPlan,
     mp: _MetricPlan,
     ctx: _Ctx,
-    clock: _Clock,
+    target: _TargetPlan,
+    level: str | None,
+    s_idx: int,
     stop_idx: int | None,
     end_idx: int | None,
+    tie: str | None,
 ) -> _Clock:
-    """Deadline, pauses and verdict of ``clock`` (its target, level and start are set).
+    """Deadline, pauses and verdict of the clock of ``mp`` from event ``s_idx`` (-1:
+    ``opened_at``) with ``target``: a :data:`_Clock` (``MetricStatus`` fields, mutable).
 
-    Positions are business microseconds since the ticket was opened on the metric's
-    calendar (:meth:`_Ctx.pos`); ``between(a, b) == pos(b) - pos(a)``."""
+    Instants are microseconds on the UTC clock (:class:`_Ctx`); positions are business
+    microseconds on the metric's calendar: the instant itself on a continuous calendar,
+    else :meth:`Ruler.pos_us` (``between(a, b) == pos(b) - pos(a)``, ``add(a, d) ==
+    ruler.at(pos(a) + d)``)."""
     info = mp.cal
-    cal = info.cal
     continuous = info.continuous
-    pos = ctx.pos
-    start = clock.start
-    s_idx = clock.start_idx
-    target = clock.target
-    s = pos(info, start)
-    base_due: datetime | None = None
-    if target.delta is not None:
-        t = target.delta
+    P = info.ruler.pos_us
+    if s_idx < 0:
+        start = ctx.opened
+        start_us = ctx.opened_us
     else:
+        start = ctx.ats[s_idx]
+        start_us = ctx.us[s_idx]
+    if continuous:
+        s = start_us
+    elif s_idx < 0:
+        s = ctx.pos_opened(info)
+    else:
+        s = P(start_us)
+    base_due: datetime | None = None
+    t = target.delta
+    if t is None:
         day = start.astimezone(info.tz).date()
-        base_due = _end_of_working_day(info, cal.add_working_days(day, target.working_days or 0))
-        t = pos(info, base_due.astimezone(UTC)) - s
+        base_due = _end_of_working_day(
+            info, info.cal.add_working_days(day, target.working_days or 0)
+        )
+        base_us = utc_micros(base_due)
+        t = (base_us if continuous else P(base_us)) - s
         if t < 0:  # 0 working days, started after the close of business
             t = 0
             base_due = None
     final_idx = stop_idx if end_idx is None else end_idx
-    final_at = None if final_idx is None else ctx.ats[final_idx]
-    limit_at = ctx.as_of if final_at is None else final_at
-    limit_idx = ctx.cut if final_idx is None else final_idx
+    final_at: datetime | None
+    if final_idx is None:
+        final_at = None
+        final_us = limit_us = ctx.as_of_us
+        limit_idx = ctx.cut
+    else:
+        final_at = ctx.ats[final_idx]
+        final_us = limit_us = ctx.us[final_idx]
+        limit_idx = final_idx
+    limit = limit_us if continuous else P(limit_us)
     # pauses whose reason stops this metric, clipped to [start, limit]
     spans: list[_Span] = []
     if ctx.pauses:
         stopped_by = plan.stopped_by
+        metric_id = mp.id
         for p in ctx.pauses:
             if p.idx >= limit_idx:
                 break
             if p.end_idx is not None and p.end_idx <= s_idx:
                 continue
             which = stopped_by.get(p.reason)
-            if which is not None and mp.id not in which:
+            if which is not None and metric_id not in which:
                 continue
-            ps = s if p.idx < s_idx or p.start <= start else pos(info, p.start)
+            if p.idx < s_idx or p.start_us <= start_us:
+                ps = s
+            else:
+                ps = p.start_us if continuous else P(p.start_us)
             pe_at: datetime | None
             if p.end_idx is None or p.end_idx > limit_idx:
                 pe_at = final_at  # still paused at the stop, or at as_of (None)
-                pe = pos(info, limit_at)
+                pe = limit
             else:
                 pe_at = p.end
-                assert pe_at is not None
-                pe = pos(info, pe_at)
+                pe = p.end_us if continuous else P(p.end_us)
             spans.append((p, ps, pe if pe > ps else ps, pe_at))
-
-    paused_for_due, counted = _pause_for(spans, s, t) if spans else (0, 0)
+    paused_all = 0
+    pauses: tuple[PauseSpan, ...] = ()
+    if spans:
+        paused_for_due, counted = _pause_for(spans, s, t)
+        built: list[PauseSpan] = []
+        for n, (p, ps, pe, pe_at) in enumerate(spans):
+            paused_all += pe - ps
+            span = _PauseBuilder(
+                p.reason,
+                start if p.start_us < start_us else p.start,
+                pe_at,
+                p.idx,
+                _ONE_US * (pe - ps),
+                n < counted,
+            )
+            span.__class__ = PauseSpan
+            built.append(span)
+        pauses = tuple(built)
+    else:
+        paused_for_due = 0
     if continuous:
-        due = start + _ONE_US * (t + paused_for_due)
-        due_utc = due
+        due_us = start_us + t + paused_for_due
+        due = from_utc_micros(due_us)
     else:
         if base_due is not None and not paused_for_due:
             due = base_due
+            due_us = utc_micros(due)
+        elif t + paused_for_due > 0:
+            due, due_us = info.ruler.at_us(s + t + paused_for_due)
         else:
-            due = cal.add(start, _ONE_US * (t + paused_for_due))
-        due_utc = due.astimezone(UTC)
-    paused_all = 0
-    if spans:
-        pause_spans: list[PauseSpan] = []
-        for n, (p, ps, pe, pe_at) in enumerate(spans):
-            paused_all += pe - ps
-            pause_spans.append(
-                _make(
-                    PauseSpan,
-                    {
-                        "reason": p.reason,
-                        "start": start if p.start < start else p.start,
-                        "end": pe_at,
-                        "event": p.idx,
-                        "business_time": _ONE_US * (pe - ps),
-                        "counted": n < counted,
-                    },
-                )
-            )
-        clock.pauses = tuple(pause_spans)
-    clock.t = t
-    clock.due = due
-    clock.paused = paused_all
-    elapsed = pos(info, limit_at) - s - paused_all
+            due = info.cal.add(start, _ZERO)
+            due_us = utc_micros(due)
+    elapsed = limit - s - paused_all
+    stopped_at = ended_at = breached_at = None
+    stop_event: int | None = None
     if final_at is not None:
         if end_idx is not None:
-            clock.end_at = final_at
-            state = "ended" if final_at <= due_utc else "breached"
+            ended_at = final_at
+            state = "ended" if final_us <= due_us else "breached"
         else:
-            clock.stop_at = final_at
-            clock.stop_idx = final_idx
-            state = "met" if final_at <= due_utc else "breached"
-    elif ctx.as_of > due_utc:
+            stopped_at = final_at
+            stop_event = final_idx
+            state = "met" if final_us <= due_us else "breached"
+    elif ctx.as_of_us > due_us:
         state = "breached"
     elif spans and spans[-1][3] is None:
         state = "paused"
     else:
         state = "running"
     if state == "breached":
-        clock.breached_at = due
-    clock.state = state
-    clock.elapsed = elapsed
-    clock.remaining = t - elapsed if t > elapsed else 0
-    # percent used, rounded half up to 2 decimals (integer arithmetic)
-    clock.percent = ((elapsed * 20_000 // t + 1) >> 1) / 100 if t else None
+        breached_at = due
+    marks: tuple[AtRisk, ...] = ()
     if mp.at_risk:
-        marks: list[AtRisk] = []
+        made: list[AtRisk] = []
         running = state == "running" or state == "paused"
         for pct, num, den in mp.at_risk:
             goal = (t * num * 2 + den) // (den * 2)  # t x percent / 100, to the microsecond
@@ -1666,113 +2432,54 @@ def _clock(
             if running:
                 extra = _pause_for(spans, s, goal)[0] if spans else 0
                 if continuous:
-                    at = start + _ONE_US * (goal + extra)
+                    at = from_utc_micros(start_us + goal + extra)
+                elif goal + extra > 0:
+                    at = info.ruler.at(s + goal + extra)
                 else:
-                    at = cal.add(start, _ONE_US * (goal + extra))
-            marks.append(_make(AtRisk, {"percent": pct, "at": at, "reached": elapsed >= goal}))
-        clock.at_risk = tuple(marks)
+                    at = info.cal.add(start, _ZERO)
+            mark = _AtRiskBuilder(pct, at, elapsed >= goal)
+            mark.__class__ = AtRisk
+            made.append(mark)
+        marks = tuple(made)
+    warnings: tuple[str, ...] = () if tie is None else (tie,)
     window = info.trust_window
     if window is not None:
-        untrusted = start < window[0] or due_utc > window[1]
+        untrusted = start_us < window[0] or due_us > window[1]
     else:
-        untrusted = info.trust_limited and cal.untrusted_between(start, due)
+        untrusted = info.trust_limited and info.cal.untrusted_between(start, due)
     if untrusted:
-        years = cal.trusted_years
-        span = f" (trusted {years[0]}-{years[1]})" if years else ""
-        clock.warnings.append(
-            f"holiday data of calendar '{info.name}' is not trusted{span} for every day from "
-            f"{start.astimezone(info.tz).date()} to the deadline {due.astimezone(info.tz).date()}"
-        )
-    return clock
-
-
-def _status_of(
-    mp: _MetricPlan,
-    *,
-    state: str,
-    severity: str | None,
-    target: _TargetPlan | None,
-    start: datetime | None,
-    start_idx: int,
-    clock: _Clock | None,
-    missing: tuple[str, ...],
-    warnings: tuple[str, ...],
-    cycles: tuple[Cycle, ...],
-    fulfilled_at: datetime | None,
-) -> MetricStatus:
-    if clock is None:
-        return _make(
-            MetricStatus,
-            {
-                "id": mp.id,
-                "kind": mp.kind,
-                "clause": mp.clause,
-                "text": mp.text,
-                "calendar": mp.cal.name,
-                "obligation": mp.obligation,
-                "state": state,
-                "starts": mp.starts,
-                "severity": severity,
-                "target": None if target is None else target.written,
-                "target_clause": None if target is None else (target.clause or mp.clause),
-                "target_time": None,
-                "start": start,
-                "start_event": None if start_idx < 0 else start_idx,
-                "restarted_by": None,
-                "due": None,
-                "stopped_at": None,
-                "stop_event": None,
-                "ended_at": None,
-                "breached_at": None,
-                "fulfilled_at": fulfilled_at,
-                "elapsed": None,
-                "remaining": None,
-                "paused": _ZERO,
-                "pauses": (),
-                "percent_used": None,
-                "at_risk": (),
-                "cycles": cycles,
-                "missing": missing,
-                "warnings": warnings,
-                "source": mp.source,
-                "zone": mp.cal.tz,
-            },
-        )
-    t = clock.target
-    return _make(
-        MetricStatus,
-        {
-            "id": mp.id,
-            "kind": mp.kind,
-            "clause": mp.clause,
-            "text": mp.text,
-            "calendar": mp.cal.name,
-            "obligation": mp.obligation,
-            "state": state,
-            "starts": mp.starts,
-            "severity": severity,
-            "target": t.written,
-            "target_clause": t.clause or mp.clause,
-            "target_time": _ONE_US * clock.t,
-            "start": start,
-            "start_event": None if start_idx < 0 else start_idx,
-            "restarted_by": clock.restarted_by,
-            "due": clock.due,
-            "stopped_at": clock.stop_at,
-            "stop_event": clock.stop_idx,
-            "ended_at": clock.end_at,
-            "breached_at": clock.breached_at,
-            "fulfilled_at": fulfilled_at,
-            "elapsed": _ONE_US * clock.elapsed,
-            "remaining": _ONE_US * clock.remaining,
-            "paused": _ONE_US * clock.paused if clock.paused else _ZERO,
-            "pauses": clock.pauses,
-            "percent_used": clock.percent,
-            "at_risk": clock.at_risk,
-            "cycles": cycles,
-            "missing": missing,
-            "warnings": warnings,
-            "source": mp.source,
-            "zone": mp.cal.tz,
-        },
+        warnings = (*warnings, _untrusted_text(info, start, due))
+    return _MetricBuilder(
+        mp.id,
+        mp.kind,
+        mp.clause,
+        mp.text,
+        info.name,
+        mp.obligation,
+        state,
+        mp.starts,
+        level,
+        target.written,
+        target.clause or mp.clause,
+        target.time if t == target.delta else _ONE_US * t,
+        start,
+        None if s_idx < 0 else s_idx,
+        None,
+        due,
+        stopped_at,
+        stop_event,
+        ended_at,
+        breached_at,
+        None,
+        _ONE_US * elapsed,
+        _ONE_US * (t - elapsed) if t > elapsed else _ZERO,
+        _ONE_US * paused_all if paused_all else _ZERO,
+        pauses,
+        ((elapsed * 20_000 // t + 1) >> 1) / 100 if t else None,  # half up, 2 decimals
+        marks,
+        (),
+        (),
+        warnings,
+        mp.source,
+        info.tz,
     )
