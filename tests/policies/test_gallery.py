@@ -217,6 +217,10 @@ CASES: dict[str, list[Expected]] = {
         ("unknown-channel.yaml", 16, 17, "sla.escalation[0].channel", "unknown-channel",
          "unknown channel 'on-site' (did you mean 'on_site'?); known: on_site, phone, remote"),
     ],
+    "unknown-escalation-calendar.yaml": [
+        ("unknown-escalation-calendar.yaml", 16, 52, "sla.escalation[1].calendar", "unknown-calendar",
+         "unknown calendar 'office-hours'; known: 7x24"),
+    ],
     "unknown-region.yaml": [
         ("unknown-region.yaml", 22, 34, "sla.metrics[0].targets[1].region[0]", "unknown-region",
          "unknown region 'east'; known: north, south"),

@@ -366,6 +366,21 @@ sla:
     ]
 
 
+def test_wk106_a_calendar_used_only_by_an_escalation_timer_is_used() -> None:
+    body = """\
+calendars:
+  office: {preset: 5x8}
+sla:
+  severities: [{id: s}]
+  escalation:
+    - {channel: phone}
+    - {channel: on_site, after: 4 hours, calendar: office}
+  metrics:
+    - {id: r, clause: "1", kind: response, stops: responded, targets: [{within: 1 hour}]}
+"""
+    assert [f for f in findings(body) if f[3] == "WK106"] == []
+
+
 def test_wk106_names_from_an_include_are_not_reported(tmp_path: Path) -> None:
     (tmp_path / "shared.inc.yaml").write_text(
         "calendars:\n  office: {preset: 5x8}\nseasons:\n  winter: {start: '11-15', end: '03-15'}\n",

@@ -886,6 +886,7 @@ class _Linter:
                 seasons.add(rule.season)
         if doc.sla is not None:
             calendars.update(m.calendar for m in doc.sla.metrics)
+            calendars.update(step.calendar for step in doc.sla.escalation)
         for name in doc.calendars:
             if name not in calendars and self.own(("calendars", name)):
                 self.add(("calendars", name), "WK106", f"calendar '{name}' is never used")

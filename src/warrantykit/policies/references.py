@@ -353,6 +353,7 @@ class _Checker:
         self.name("severity", sla.default_severity, levels, ("sla", "default_severity"), "unknown-severity")
         for i, step in enumerate(sla.escalation):
             self.name("channel", step.channel, channels, ("sla", "escalation", i, "channel"), "unknown-channel")
+            self.name("calendar", step.calendar, self.calendars, ("sla", "escalation", i, "calendar"), "unknown-calendar")
         for i, reason in enumerate(sla.pause_reasons):
             if reason.stops != "all":
                 for j, mid in enumerate(reason.stops):
