@@ -470,3 +470,25 @@ def test_exchange_term_defaults_to_exchange_or_repair() -> None:
     assert first.remedy is not None and first.remedy.options == ("exchange", "repair") and first.remedy.option == "exchange"
     later = decide(p, claim("2025-06-01"))
     assert later.term == "repair-years" and later.remedy is not None and later.remedy.option == "repair"
+
+
+# ---------------------------------------------------------------- who chooses
+
+
+def test_when_the_vendor_chooses_the_customers_choice_does_not_bind() -> None:
+    """models.RemedyBase.chosen_by: vendor -- the contractor picks repair or exchange."""
+    text = windows().replace("    precedence: 10\n", "    precedence: 10\n    chosen_by: vendor\n")
+    facts = claim("2024-03-12", dates={"purchase": "2024-03-01"}, fault_kind="performance", customer_choice="repair")
+    d = decide(policy(text), facts)
+    assert d.remedy is not None and d.remedy.rule == "r4-fifteen-days"
+    assert d.remedy.options == ("exchange", "repair")
+    assert d.remedy.option == "exchange"  # not the customer's repair: the most favourable that may be owed
+    reason = next(r for r in d.reasons if r.rule == "r4-fifteen-days")
+    assert "the vendor chooses among the options (the customer's choice repair does not bind)" in reason.text
+
+
+def test_when_the_customer_chooses_a_valid_choice_binds() -> None:
+    facts = claim("2024-03-12", dates={"purchase": "2024-03-01"}, fault_kind="performance", customer_choice="repair")
+    d = decide(policy(windows()), facts)
+    assert d.remedy is not None and d.remedy.option == "repair"
+    assert "vendor chooses" not in next(r for r in d.reasons if r.rule == "r4-fifteen-days").text

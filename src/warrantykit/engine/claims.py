@@ -1092,8 +1092,16 @@ def _covered_remedy(
         return remedy, ()
     chosen_rule = winner.rule
     dep = None
-    option = choice if choice is not None and choice in options else best_option(options)
     note = ""
+    if chosen_rule.chosen_by == "vendor":
+        # models.RemedyBase.chosen_by: the vendor picks among the options, so the
+        # customer's choice does not bind; the decision names the most favourable one
+        # as what may be owed and says who decides
+        note = "; the vendor chooses among the options" + (
+            f" (the customer's choice {choice} does not bind)" if choice is not None else ""
+        )
+        choice = None
+    option = choice if choice is not None and choice in options else best_option(options)
     if chosen_rule.depreciation is not None and choice == RemedyOption.REFUND.value:
         available = claim.same_model_available
         if available is None:
@@ -1251,7 +1259,7 @@ def _abnormal_life(
 ) -> tuple[Remedy, tuple[CostEntry, ...]]:
     """R10: an abnormal-life rule holds after the warranty: its remedy, every line free."""
     options = rule.options
-    choice = facts.claim.customer_choice
+    choice = facts.claim.customer_choice if rule.rule.chosen_by == "customer" else None
     option = choice if choice is not None and choice in options else best_option(options)
     remedy = Remedy(
         option=option,
