@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from warrantykit.engine.sla import ESCALATION_STATES, EscalationStatus, TicketDecision
-from warrantykit.errors import EvaluationError
+from warrantykit.errors import EvaluationError, PolicyError
 
 from .helpers import at, ev, evaluate, policy_with, shipped, ticket
 
@@ -317,19 +317,19 @@ def test_a_7x24_timer_counts_real_time_across_a_clock_change() -> None:
 
 
 def test_an_unknown_timer_calendar_is_located() -> None:
-    p = policy_with(
-        """
-        sla:
-          severities: [{id: any}]
-          default_severity: any
-          escalation: [{channel: phone}, {channel: on_site, after: 2 hours, calendar: nowhere}]
-          metrics:
-            - {id: response, clause: M, kind: response, stops: responded,
-               targets: [{within: 1 hour}]}
-        """
-    )
-    with pytest.raises(EvaluationError) as info:
-        evaluate(p, ticket(OPENED), "2024-06-07 17:00")
+    """Found when the policy loads (references.py), not at the first ticket."""
+    with pytest.raises(PolicyError) as info:
+        policy_with(
+            """
+            sla:
+              severities: [{id: any}]
+              default_severity: any
+              escalation: [{channel: phone}, {channel: on_site, after: 2 hours, calendar: nowhere}]
+              metrics:
+                - {id: response, clause: M, kind: response, stops: responded,
+                   targets: [{within: 1 hour}]}
+            """
+        )
     assert (info.value.first.path, info.value.first.code) == (
         "sla.escalation[1].calendar",
         "unknown-calendar",
