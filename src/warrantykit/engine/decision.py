@@ -17,11 +17,11 @@ Renderings (shape documented field by field in ``docs/decisions.md``):
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from operator import attrgetter, call
 from types import UnionType
 from typing import (
     Annotated,
@@ -209,6 +209,236 @@ def fast_maker(cls: type[T]) -> Callable[..., T]:
     return make
 
 
+_REQUIRED: Final = object()
+"""The default of a field without one (the key must be present)."""
+
+
+# ---------------------------------------------------------------- the claim as JSON
+#
+# ``ClaimDecision.to_json`` records the claim as pydantic writes it with
+# ``model_dump(mode="json", exclude_defaults=True)``.  Pydantic builds every
+# default (``default_factory`` models and dicts) again on each call to compare
+# with it; this writer compares with defaults built once, visits only the
+# fields the claim was given and writes the common field types directly.  Any
+# value of an unexpected type raises ``_Other`` and the whole claim goes to
+# pydantic, so the output is always pydantic's.
+
+
+def _any(value: Any) -> Any:
+    """A value of any type, as pydantic writes it into JSON (inf and NaN as null)."""
+    return to_jsonable_python(value, inf_nan_mode="null")
+
+
+class _Other(Exception):
+    """A value this writer does not know: let pydantic write the claim."""
+
+
+def _plain(value: Any) -> Any:
+    if value.__class__ in _PLAIN:
+        return value
+    raise _Other
+
+
+def _iso_date(value: Any) -> Any:
+    if value.__class__ is date:
+        return _DAYS.get(value) or day_text(value)
+    raise _Other
+
+
+def _iso_instant(value: Any) -> Any:
+    if value.__class__ is datetime:
+        offset = value.utcoffset()
+        if offset is not None and not offset.microseconds and not offset.seconds % 60:
+            text = _instant_text(value, offset)
+            return text if offset else text[:-6] + "Z"
+    raise _Other
+
+
+def _money_text(value: Any) -> Any:
+    if value.__class__ is Money:
+        return f"{value.amount!s} {value.currency}"
+    raise _Other
+
+
+def _money_map(value: Any) -> Any:
+    out = {}
+    for key, money in value.items():
+        if money.__class__ is not Money or not isinstance(key, str):
+            raise _Other
+        out[str(key)] = f"{money.amount!s} {money.currency}"
+    return out
+
+
+def _decimal_map(value: Any) -> Any:
+    out = {}
+    for key, number in value.items():
+        if number.__class__ is not Decimal or key.__class__ is not str:
+            raise _Other
+        out[key] = str(number)
+    return out
+
+
+def _texts(value: Any) -> Any:
+    if value.__class__ is tuple and all(v.__class__ is str for v in value):
+        return list(value)
+    raise _Other
+
+
+_PLAIN: Final = frozenset({str, bool, int})
+
+
+def _plain_map(value: Any) -> Any:
+    """A ``dict[str, Any]`` of strings, numbers, booleans and nulls as is; else pydantic."""
+    if value.__class__ is dict:
+        for key, item in value.items():
+            if key.__class__ is not str or (item is not None and item.__class__ not in _PLAIN):
+                return _any(value)
+        return dict(value)
+    return _any(value)
+
+
+def _converter(annotation: Any) -> tuple[str, Any]:
+    """How to write a field: ("model", cls), ("models", cls) or ("value", converter)."""
+    from warrantykit.facts import FactsModel
+
+    if get_origin(annotation) in (Union, UnionType):
+        options = [a for a in get_args(annotation) if a is not type(None)]
+    else:
+        options = [annotation]
+    if len(options) != 1:
+        return "value", _any
+    (kind,) = options
+    if get_origin(kind) is Annotated:
+        kind = get_args(kind)[0]
+    origin, args = get_origin(kind), get_args(kind)
+    if isinstance(kind, type) and issubclass(kind, FactsModel):
+        return "model", kind
+    if origin is tuple and args and isinstance(args[0], type) and issubclass(args[0], FactsModel):
+        return "models", args[0]
+    if origin is tuple and args == (str, ...):
+        return "value", _texts
+    if origin is dict and len(args) == 2:
+        value_kind = args[1]
+        if get_origin(value_kind) is Annotated:
+            value_kind = get_args(value_kind)[0]
+        if value_kind is Money:
+            return "value", _money_map
+        if value_kind is Decimal and args[0] is str:
+            return "value", _decimal_map
+        if value_kind is Any and args[0] is str:
+            return "value", _plain_map
+    if kind is datetime or kind is AwareDatetime:
+        return "value", _iso_instant
+    if kind is date:
+        return "value", _iso_date
+    if kind is Money:
+        return "value", _money_text
+    if kind in (str, bool, int) or origin is Literal:
+        return "value", _plain
+    return "value", _any
+
+
+_MODEL_WRITERS: Final[dict[type, Callable[[Any], dict[str, Any]]]] = {}
+
+
+_ALWAYS: Final = 0
+"""A required field: always written."""
+_UNLESS_NONE: Final = 1
+"""A field whose default is ``None``: written when it is not ``None``."""
+_UNLESS_DEFAULT: Final = 2
+"""A field with another default: written when given and different from the default."""
+_UNLESS_EMPTY: Final = 3
+"""A nested model with an empty default: written when given and its own JSON is not empty."""
+
+
+def _model_writer(cls: type[BaseModel]) -> Callable[[Any], dict[str, Any]]:
+    """A function writing a ``cls`` model like ``model_dump(mode="json", exclude_defaults=True)``.
+
+    Built once per model class from a table of its fields (in declaration order,
+    the order pydantic writes), each with how it is written: a field with a ``None``
+    default is written when it is not ``None``; another default is compared with the
+    default built once, and only for fields the model was given
+    (``__pydantic_fields_set__``; a field never set holds its default); a nested
+    model with an empty default is written when its own JSON is not empty."""
+    writer = _MODEL_WRITERS.get(cls)
+    if writer is not None:
+        return writer
+    table: list[tuple[str, int, Callable[[Any], Any] | None, Any]] = []
+    for name, info in cls.model_fields.items():
+        how, what = _converter(info.annotation)
+        default = _REQUIRED if info.is_required() else info.get_default(call_default_factory=True)
+        if how == "model" and default is not _REQUIRED and default != what():
+            how, what = "value", _any  # a non-empty default: compare as a value
+        convert: Callable[[Any], Any] | None
+        if how == "value":
+            convert = None if what is _plain else what  # None: the common case, inlined
+        elif how == "model":
+            convert = _model_writer(what)
+        else:
+            convert = _models_writer(_model_writer(what))
+        if default is _REQUIRED:
+            table.append((name, _ALWAYS, convert, None))
+        elif default is None:
+            table.append((name, _UNLESS_NONE, convert, None))
+        elif how == "model":  # an empty model equals its (empty) default
+            table.append((name, _UNLESS_EMPTY, convert, None))
+        else:
+            table.append((name, _UNLESS_DEFAULT, convert, default))
+    steps = tuple(table)
+    plain = _PLAIN
+    unless_none, always, unless_empty = _UNLESS_NONE, _ALWAYS, _UNLESS_EMPTY
+
+    def write(m: Any) -> dict[str, Any]:
+        if m.__class__ is not cls:
+            raise _Other
+        d = m.__dict__
+        given = m.__pydantic_fields_set__
+        out = {}
+        for key, when, convert, default in steps:
+            if when == unless_none:  # the most common case first
+                v = d[key]
+                if v is None:
+                    continue
+            elif when == always:
+                v = d[key]
+            elif key not in given:
+                continue
+            elif when == unless_empty:
+                assert convert is not None
+                v = convert(d[key])
+                if v:
+                    out[key] = v
+                continue
+            else:
+                v = d[key]
+                if v == default:
+                    continue
+            if convert is None:
+                out[key] = v if v.__class__ in plain else _plain(v)
+            else:
+                out[key] = convert(v)
+        return out
+
+    _MODEL_WRITERS[cls] = write
+    return write
+
+
+def _models_writer(write: Callable[[Any], dict[str, Any]]) -> Callable[[Any], list[dict[str, Any]]]:
+    def write_all(models: Any) -> list[dict[str, Any]]:
+        return [write(x) for x in models]
+
+    return write_all
+
+
+def claim_json(claim: Claim) -> dict[str, Any]:
+    """``claim.model_dump(mode="json", exclude_defaults=True)``, written faster (see above)."""
+    try:
+        written: dict[str, Any] = (_MODEL_WRITERS.get(Claim) or _model_writer(Claim))(claim)
+        return written
+    except (_Other, KeyError):  # KeyError: a field missing from a model's __dict__
+        return claim.model_dump(mode="json", exclude_defaults=True)
+
+
 # ---------------------------------------------------------------- JSON of the parts
 #
 # Every part of a decision is written to JSON the same way: one key per field
@@ -216,11 +446,21 @@ def fast_maker(cls: type[T]) -> Callable[..., T]:
 # text with its offset, a decimal as text, money as "amount CUR", a tuple as a
 # list, a nested part as its own dict, None as null; ``from_json`` reads the
 # same back, a missing optional key as the field's default.  Instead of a pair
-# of hand-written methods per class, ``json_codec`` writes both from the
-# field types once per class, at import, as Python source compiled with
-# ``exec`` -- the way ``dataclasses`` writes ``__init__``.  ``to_json`` is one
-# dict display with the nested parts written inline (no call per term, cost
-# line or reason): rendering is on the hot path of a web handler or a batch.
+# of hand-written methods per class, ``json_codec`` builds both from the field
+# types once per class, at import, as closures over per-field tables (nothing
+# is generated as source or evaluated):
+#
+# * the writer fetches every field in one ``operator.attrgetter`` call, zips the
+#   values with the keys into the dict, then overwrites -- in place, so the key
+#   order stays -- the fields that need converting, with the converters applied
+#   by ``map(operator.call, ...)``; a converter is a builtin where one fits
+#   (``str`` for a decimal, ``list`` for a tuple of texts), a small function
+#   otherwise (a date, money, a nested part, a list of parts);
+# * the reader walks a tuple of (name, default, reader, optional) and calls the
+#   class with the values read.
+#
+# Rendering is on the hot path of a web handler or a batch, hence the C-level
+# fetching and zipping; a nested part is written by its own class's writer.
 
 
 class _Field(NamedTuple):
@@ -228,37 +468,74 @@ class _Field(NamedTuple):
 
     name: str
     kind: str
-    """A key of ``_WRITE``/``_READ``, ``part``, ``parts`` or ``claim``."""
+    """A key of ``_READ``, ``date``, ``instant``, ``decimal``, ``money``, ``texts``,
+    ``part``, ``parts`` or ``claim``."""
     part: type | None
     optional: bool
     default: Any
     """What a missing key reads as; ``_REQUIRED`` when the key must be present."""
 
 
-_REQUIRED: Final = object()
+class _DayJson(dict[date | None, str | None]):
+    """The JSON of an optional date: ``day_text(day)``, ``None`` for ``None``.
 
-# writers: (first use, later uses) of an expression already known not to be None
-_WRITE: Final[dict[str, Callable[[str, str], str]]] = {
-    "raw": lambda a, b: a,
-    "date": lambda a, b: f"(_DAYS.get({a}) or day_text({b}))",
-    "instant": lambda a, b: f"instant_text({a})",
-    "decimal": lambda a, b: f"str({a})",
-    "money": lambda a, b: f'f"{{{a}.amount!s}} {{{b}.currency}}"',  # !s: str() is 4x format()
-    "texts": lambda a, b: f"(list({b}) if {a} else [])",  # the test first: it binds
-    "claim": lambda a, b: f"claim_json({a})",
+    ``_DAY_JSON[value]`` (its bound ``__getitem__`` is the date writer) costs one
+    C-level lookup once a day has been written; a miss calls :meth:`__missing__`.
+    Bounded like :data:`_DAYS`."""
+
+    def __missing__(self, day: date | None) -> str | None:
+        if day is None:
+            self[None] = None
+            return None
+        text = day_text(day)
+        if day.__class__ is date:  # as in day_text
+            if len(self) >= _DAYS_SIZE:
+                self.clear()
+            self[day] = text
+        return text
+
+
+_DAY_JSON: Final = _DayJson({None: None})
+
+
+def _write_money(value: Money) -> str:
+    return f"{value.amount!s} {value.currency}"  # !s: str() is 4x format()
+
+
+def _write_money_or_none(value: Money | None) -> str | None:
+    return None if value is None else f"{value.amount!s} {value.currency}"
+
+
+def _write_instant_or_none(value: datetime | None) -> str | None:
+    return None if value is None else instant_text(value)
+
+
+# writers of a value known not to be None, per kind (absent: written as is)
+_WRITE: Final[dict[str, Callable[[Any], Any]]] = {
+    "date": _DAY_JSON.__getitem__,
+    "instant": instant_text,
+    "decimal": str,
+    "money": _write_money,
+    "texts": list,  # list(()) == []
 }
-# readers of a JSON value (a name, known not to be None for optional fields)
-_READ: Final[dict[str, str]] = {
-    "raw": "{}",
-    "str": "str({})",
-    "int": "int({})",
-    "bool": "bool({})",
-    "date": "_read_date({})",
-    "instant": "_read_instant({})",
-    "decimal": "_read_decimal({})",
-    "money": "_read_money({})",
-    "texts": "tuple({})",
-    "status": "_read_status({})",
+# ... and of a value that may be None, where one call does both (else ``_or_none``)
+_WRITE_OR_NONE: Final[dict[str, Callable[[Any], Any]]] = {
+    "date": _DAY_JSON.__getitem__,
+    "instant": _write_instant_or_none,
+    "money": _write_money_or_none,
+}
+# readers of a JSON value (known not to be None for optional fields); None: as is
+_READ: Final[dict[str, Callable[[Any], Any] | None]] = {
+    "raw": None,
+    "str": str,
+    "int": int,
+    "bool": bool,
+    "date": _read_date,
+    "instant": _read_instant,
+    "decimal": _read_decimal,
+    "money": _read_money,
+    "texts": tuple,
+    "status": _read_status,
 }
 _KIND_OF: Final[dict[Any, str]] = {
     str: "str",
@@ -270,23 +547,9 @@ _KIND_OF: Final[dict[Any, str]] = {
     Money: "money",
     Claim: "claim",
 }
-_AS_IS: Final = frozenset({"str", "int", "bool", "raw", "status"})
-_USED_ONCE: Final = frozenset({"instant", "decimal", "claim", "parts"})
 _CODEC_FIELDS: Final[dict[type, tuple[_Field, ...]]] = {}
 _WRITERS: Final[dict[type, Callable[[Any], dict[str, Any]]]] = {}
-_SOURCES: Final[dict[type, str]] = {}
-"""The generated source per class, for a reader of this module (``print(_SOURCES[Remedy])``)."""
-_CODEC_NAMESPACE: Final[dict[str, Any]] = {
-    "_DAYS": _DAYS,
-    "day_text": day_text,
-    "instant_text": instant_text,
-    "_read_date": _read_date,
-    "_read_instant": _read_instant,
-    "_read_decimal": _read_decimal,
-    "_read_money": _read_money,
-    "_read_status": _read_status,
-}
-"""What the generated functions see; ``claim_json`` joins at the end of the module."""
+_READERS: Final[dict[type, Callable[[Any], Any]]] = {}
 
 
 def _field_kind(hint: Any) -> tuple[str, type | None, bool]:
@@ -312,96 +575,139 @@ def _field_kind(hint: Any) -> tuple[str, type | None, bool]:
     return kind, None, optional
 
 
-def _bind(source: str, names: Iterator[str]) -> tuple[str, str]:
-    """(first use, later uses) of an expression evaluated once."""
-    if source.isidentifier():
-        return source, source
-    name = next(names)
-    return f"({name} := {source})", name
+def _list_writer(write: Callable[[Any], dict[str, Any]]) -> Callable[[Any], list[Any]]:
+    def write_all(items: Any) -> list[Any]:
+        return list(map(write, items)) if items else []
+
+    return write_all
 
 
-def _write_expr(f: _Field, source: str, names: Iterator[str]) -> str:
-    """Source of an expression writing the field read by ``source``."""
-    if f.kind in _AS_IS:
-        return source
-    if f.optional:
-        name = next(names) if not source.isidentifier() else source
-        test = source if name == source else f"({name} := {source})"
-        return f"None if {test} is None else {_write_value(f, name, name, names)}"
-    if f.kind in _USED_ONCE:
-        return _write_value(f, source, source, names)
-    first, later = _bind(source, names)
-    return _write_value(f, first, later, names)
+def _or_none(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``convert``, with None passed through."""
+
+    def maybe(value: Any) -> Any:
+        return None if value is None else convert(value)
+
+    return maybe
 
 
-def _write_value(f: _Field, first: str, later: str, names: Iterator[str]) -> str:
+def _write_converter(f: _Field) -> Callable[[Any], Any] | None:
+    """How the value of ``f`` is written (``None``: as is)."""
     if f.kind == "part":
         assert f.part is not None
-        return _display(f.part, first, later, names)
+        convert: Callable[[Any], Any] | None = _WRITERS[f.part]
+    elif f.kind == "parts":
+        assert f.part is not None
+        convert = _list_writer(_WRITERS[f.part])
+    elif f.kind == "claim":
+        convert = claim_json
+    else:
+        convert = _WRITE.get(f.kind)
+    if convert is None or not f.optional:
+        return convert
+    return _WRITE_OR_NONE.get(f.kind) or _or_none(convert)
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of the attributes ``names`` of an object, as a tuple."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda obj: (getattr(obj, name),)
+    get: Callable[[Any], tuple[Any, ...]] = attrgetter(*names)
+    return get
+
+
+def _make_writer(parts: tuple[_Field, ...], head: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
+    """The ``to_json`` of a class with the fields ``parts`` (see the comment above)."""
+    keys = tuple(f.name for f in parts)
+    get_all = _getter(keys)
+    converted = [(f.name, c) for f in parts if (c := _write_converter(f)) is not None]
+    if not converted:
+        if head:
+
+            def write_plain_head(obj: Any) -> dict[str, Any]:
+                out = dict(head)
+                out.update(zip(keys, get_all(obj), strict=True))
+                return out
+
+            return write_plain_head
+
+        def write_plain(obj: Any) -> dict[str, Any]:
+            return dict(zip(keys, get_all(obj), strict=True))
+
+        return write_plain
+    ckeys = tuple(name for name, _ in converted)
+    converters = tuple(c for _, c in converted)
+    get_converted = _getter(ckeys)
+    if len(converted) == len(parts) and not head:  # every field converted: one pass
+
+        def write_all(obj: Any) -> dict[str, Any]:
+            return dict(zip(keys, map(call, converters, get_all(obj)), strict=True))
+
+        return write_all
+
+    def write(obj: Any) -> dict[str, Any]:
+        out = dict(head) if head else {}
+        out.update(zip(keys, get_all(obj), strict=True))
+        out.update(zip(ckeys, map(call, converters, get_converted(obj)), strict=True))  # same places
+        return out
+
+    return write
+
+
+def _read_converter(f: _Field) -> Callable[[Any], Any] | None:
+    """How the JSON value of ``f`` is read (``None``: as is)."""
+    if f.kind == "part":
+        assert f.part is not None
+        return _READERS[f.part]
     if f.kind == "parts":
         assert f.part is not None
-        item = next(names)
-        assert ":=" not in first  # not allowed in a comprehension's iterable
-        # most lists are empty: skip the comprehension's call then
-        return f"([{_display(f.part, item, item, names)} for {item} in {first}] if {first} else [])"
-    return _WRITE[f.kind](first, later)
+        read_one = _READERS[f.part]
+
+        def read_all(items: Any) -> tuple[Any, ...]:
+            return tuple(map(read_one, items))
+
+        return read_all
+    return _READ[f.kind]
 
 
-def _display(cls: type, first: str, later: str, names: Iterator[str]) -> str:
-    """A dict display writing the part ``first``/``later`` refers to, key by key."""
-    items = []
-    for i, f in enumerate(_CODEC_FIELDS[cls]):
-        items.append(f"{f.name!r}: {_write_expr(f, f'{first if i == 0 else later}.{f.name}', names)}")
-    return "{" + ", ".join(items) + "}"
+def _make_reader(cls: type[T], parts: tuple[_Field, ...]) -> Callable[[Any], T]:
+    """A function building ``cls`` from its JSON dict, field by field in JSON order."""
+    steps = tuple((f.name, f.default, _read_converter(f), f.optional) for f in parts)
 
+    def read(data: Any) -> T:
+        values: dict[str, Any] = {}
+        for name, default, convert, optional in steps:
+            value = data[name] if default is _REQUIRED else data.get(name, default)
+            if convert is not None and not (optional and value is None):
+                value = convert(value)
+            values[name] = value
+        return cls(**values)
 
-def _read_expr(f: _Field, names: Iterator[str]) -> str:
-    """Source of an expression reading the field from the JSON dict ``data``."""
-    key = repr(f.name)
-    if f.default is _REQUIRED:
-        got = f"data[{key}]"
-    elif f.default is None:
-        got = f"data.get({key})"
-    else:
-        default = f"_default_{next(names)}"
-        _CODEC_NAMESPACE[default] = f.default
-        got = f"data.get({key}, {default})"
-    if f.kind in ("part", "parts"):
-        assert f.part is not None
-        item = next(names)
-        read = f"_read_{f.part.__name__}({{}})"
-        if f.kind == "parts":
-            read = f"tuple({read.format(item)} for {item} in {{}})"
-    else:
-        read = _READ[f.kind]
-    if read == "{}":
-        return got
-    if f.optional:
-        name = next(names)
-        return f"None if ({name} := {got}) is None else {read.format(name)}"
-    return read.format(got)
+    return read
 
 
 def json_codec(
     *,
     keys: tuple[str, ...] | None = None,
-    head: dict[str, str] | None = None,
+    head: dict[str, Any] | None = None,
     kinds: dict[str, str] | None = None,
     defaults: dict[str, Any] | None = None,
     install: bool = True,
 ) -> Callable[[type[T]], type[T]]:
-    """Class decorator (outside ``@dataclass``): write the class's ``to_json`` and
+    """Class decorator (outside ``@dataclass``): build the class's ``to_json`` and
     ``from_json`` from its fields (see the comment above).
 
     ``keys``: the fields in JSON order (default: declaration order); ``head``: constant
-    keys written first; ``kinds``: a field's kind when its type does not say it
-    (``status``: a checked status); ``defaults``: what a missing key reads as, for a field
-    without a default; ``install=False`` only registers the class as a part of others."""
+    keys and values written first; ``kinds``: a field's kind when its type does not say
+    it (``status``: a checked status); ``defaults``: what a missing key reads as, for a
+    field without a default; ``install=False`` only registers the class as a part of
+    others."""
 
     def decorate(cls: type[T]) -> type[T]:
         hints = get_type_hints(cls)
         declared = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-        parts = []
+        specs = []
         for name in keys or tuple(declared):
             kind, part, optional = _field_kind(hints[name])
             if kinds and name in kinds:
@@ -415,22 +721,13 @@ def json_codec(
                 default = spec.default_factory()
             else:
                 default = None if optional else _REQUIRED
-            parts.append(_Field(name, kind, part, optional, default))
-        _CODEC_FIELDS[cls] = tuple(parts)
-        names = (f"_v{i}" for i in itertools.count())
-        writes = [f"{k!r}: {v}" for k, v in (head or {}).items()]
-        writes += [f"{f.name!r}: {_write_expr(f, f'self.{f.name}', names)}" for f in parts]
-        source = f"def to_json(self):\n    return {{{', '.join(writes)}}}\n"
+            specs.append(_Field(name, kind, part, optional, default))
+        parts = _CODEC_FIELDS[cls] = tuple(specs)
+        write = _WRITERS[cls] = _make_writer(parts, head or {})
         if all(f.kind != "claim" for f in parts):  # a decision reads its claim itself
-            reads = [f"{f.name}={_read_expr(f, names)}" for f in parts]
-            source += f"def _read_{cls.__name__}(data):\n    return {cls.__name__}({', '.join(reads)})\n"
-        namespace = _CODEC_NAMESPACE
-        namespace[cls.__name__] = cls
-        exec(compile(source, f"<json_codec {cls.__name__}>", "exec"), namespace)  # noqa: S102
-        write = _WRITERS[cls] = namespace.pop("to_json")
-        _SOURCES[cls] = source
+            _READERS[cls] = _make_reader(cls, parts)
         if install:
-            read = namespace[f"_read_{cls.__name__}"]
+            read = _READERS[cls]
             write.__qualname__ = f"{cls.__qualname__}.to_json"
             write.__doc__ = "This part as a JSON-ready dict (shape: docs/decisions.md)."
             cls.to_json = write  # type: ignore[attr-defined]
@@ -462,7 +759,10 @@ class _JsonPart:
         raise NotImplementedError(f"{cls.__name__} has no @json_codec")
 
 
-json_codec(install=False)(Reason)  # written inline in outcomes; its methods are its own
+json_codec(install=False)(Reason)  # a part of outcomes; its methods are its own
+# ... and its own ``to_json`` (one dict display, the same keys and values; checked by
+# tests/claims/test_json_round_trip.py) writes the ten or so reasons of a decision faster
+_WRITERS[Reason] = Reason.to_json
 
 
 # ---------------------------------------------------------------- parts
@@ -682,7 +982,7 @@ _OUTCOME_FIELDS: Final = tuple(f.name for f in fields(Outcome))
         "policy", "as_of", "claim", "warranty", "status", "missing", "term", "terms",
         "exclusions", "remedy", "loaners", "costs", "warnings", "reasons", "alternatives",
     ),
-    head={"schema": repr(JSON_SCHEMA_ID)},
+    head={"schema": JSON_SCHEMA_ID},
     install=False,  # its own to_json (a method tests and tools may wrap) and from_json
 )
 @dataclass(frozen=True)
@@ -947,204 +1247,4 @@ for _name in ("terms", "reasons"):
     setattr(ClaimDecision, _name, _Deferred(_name, ()))
 
 
-# ---------------------------------------------------------------- the claim as JSON
-#
-# ``ClaimDecision.to_json`` records the claim as pydantic writes it with
-# ``model_dump(mode="json", exclude_defaults=True)``.  Pydantic builds every
-# default (``default_factory`` models and dicts) again on each call to compare
-# with it; this writer compares with defaults built once, visits only the
-# fields the claim was given and writes the common field types directly.  Any
-# value of an unexpected type raises ``_Other`` and the whole claim goes to
-# pydantic, so the output is always pydantic's.
-
-
-def _any(value: Any) -> Any:
-    """A value of any type, as pydantic writes it into JSON (inf and NaN as null)."""
-    return to_jsonable_python(value, inf_nan_mode="null")
-
-
-class _Other(Exception):
-    """A value this writer does not know: let pydantic write the claim."""
-
-
-def _plain(value: Any) -> Any:
-    if value.__class__ in _PLAIN:
-        return value
-    raise _Other
-
-
-def _iso_date(value: Any) -> Any:
-    if value.__class__ is date:
-        return _DAYS.get(value) or day_text(value)
-    raise _Other
-
-
-def _iso_instant(value: Any) -> Any:
-    if value.__class__ is datetime:
-        offset = value.utcoffset()
-        if offset is not None and not offset.microseconds and not offset.seconds % 60:
-            text = _instant_text(value, offset)
-            return text if offset else text[:-6] + "Z"
-    raise _Other
-
-
-def _money_text(value: Any) -> Any:
-    if value.__class__ is Money:
-        return f"{value.amount!s} {value.currency}"
-    raise _Other
-
-
-def _money_map(value: Any) -> Any:
-    out = {}
-    for key, money in value.items():
-        if money.__class__ is not Money or not isinstance(key, str):
-            raise _Other
-        out[str(key)] = f"{money.amount!s} {money.currency}"
-    return out
-
-
-def _decimal_map(value: Any) -> Any:
-    out = {}
-    for key, number in value.items():
-        if number.__class__ is not Decimal or key.__class__ is not str:
-            raise _Other
-        out[key] = str(number)
-    return out
-
-
-def _texts(value: Any) -> Any:
-    if value.__class__ is tuple and all(v.__class__ is str for v in value):
-        return list(value)
-    raise _Other
-
-
-_PLAIN: Final = frozenset({str, bool, int})
-
-
-def _plain_map(value: Any) -> Any:
-    """A ``dict[str, Any]`` of strings, numbers, booleans and nulls as is; else pydantic."""
-    if value.__class__ is dict:
-        for key, item in value.items():
-            if key.__class__ is not str or (item is not None and item.__class__ not in _PLAIN):
-                return _any(value)
-        return dict(value)
-    return _any(value)
-
-
-def _converter(annotation: Any) -> tuple[str, Any]:
-    """How to write a field: ("model", cls), ("models", cls) or ("value", converter)."""
-    from warrantykit.facts import FactsModel
-
-    if get_origin(annotation) in (Union, UnionType):
-        options = [a for a in get_args(annotation) if a is not type(None)]
-    else:
-        options = [annotation]
-    if len(options) != 1:
-        return "value", _any
-    (kind,) = options
-    if get_origin(kind) is Annotated:
-        kind = get_args(kind)[0]
-    origin, args = get_origin(kind), get_args(kind)
-    if isinstance(kind, type) and issubclass(kind, FactsModel):
-        return "model", kind
-    if origin is tuple and args and isinstance(args[0], type) and issubclass(args[0], FactsModel):
-        return "models", args[0]
-    if origin is tuple and args == (str, ...):
-        return "value", _texts
-    if origin is dict and len(args) == 2:
-        value_kind = args[1]
-        if get_origin(value_kind) is Annotated:
-            value_kind = get_args(value_kind)[0]
-        if value_kind is Money:
-            return "value", _money_map
-        if value_kind is Decimal and args[0] is str:
-            return "value", _decimal_map
-        if value_kind is Any and args[0] is str:
-            return "value", _plain_map
-    if kind is datetime or kind is AwareDatetime:
-        return "value", _iso_instant
-    if kind is date:
-        return "value", _iso_date
-    if kind is Money:
-        return "value", _money_text
-    if kind in (str, bool, int) or origin is Literal:
-        return "value", _plain
-    return "value", _any
-
-
-_MODEL_WRITERS: Final[dict[type, Callable[[Any], dict[str, Any]]]] = {}
-
-
-def _model_writer(cls: type[BaseModel]) -> Callable[[Any], dict[str, Any]]:
-    """A function writing a ``cls`` model like ``model_dump(mode="json", exclude_defaults=True)``.
-
-    Written once per model class as Python source (one statement per field, in
-    declaration order, the order pydantic writes): a field with a ``None`` default
-    is written when it is not ``None``; another default is compared with the
-    default built once, and only for fields the model was given
-    (``__pydantic_fields_set__``; a field never set holds its default); a nested
-    model with an empty default is written when its own JSON is not empty."""
-    writer = _MODEL_WRITERS.get(cls)
-    if writer is not None:
-        return writer
-    namespace: dict[str, Any] = {"_Other": _Other, "cls": cls}
-    lines = [
-        "def write(m):",
-        "    if m.__class__ is not cls:",
-        "        raise _Other",
-        "    d = m.__dict__",
-        "    given = m.__pydantic_fields_set__",
-        "    out = {}",
-    ]
-    for i, (name, info) in enumerate(cls.model_fields.items()):
-        key = repr(name)
-        how, what = _converter(info.annotation)
-        default = _REQUIRED if info.is_required() else info.get_default(call_default_factory=True)
-        if how == "model" and default is not _REQUIRED and default != what():
-            how, what = "value", _any  # a non-empty default: compare as a value
-        if how == "value":
-            namespace[f"_c{i}"] = what
-            write = f"_c{i}(v)"
-            if what is _plain:  # inline the common case
-                namespace["_PLAIN"] = _PLAIN
-                write = f"v if v.__class__ in _PLAIN else {write}"
-        else:
-            namespace[f"_w{i}"] = _model_writer(what)
-            write = f"_w{i}(v)" if how == "model" else f"[_w{i}(x) for x in v]"
-        if default is _REQUIRED:
-            lines.append(f"    v = d[{key}]")
-            lines.append(f"    out[{key}] = {write}")
-        elif default is None:
-            lines.append(f"    v = d[{key}]")
-            lines.append("    if v is not None:")
-            lines.append(f"        out[{key}] = {write}")
-        elif how == "model":  # an empty model equals its (empty) default
-            lines.append(f"    if {key} in given:")
-            lines.append(f"        v = {write.replace('(v)', f'(d[{key}])')}")
-            lines.append("        if v:")
-            lines.append(f"            out[{key}] = v")
-        else:
-            namespace[f"_d{i}"] = default
-            lines.append(f"    if {key} in given:")
-            lines.append(f"        v = d[{key}]")
-            lines.append(f"        if v != _d{i}:")
-            lines.append(f"            out[{key}] = {write}")
-    lines.append("    return out")
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<claim_json {cls.__name__}>", "exec"), namespace)  # noqa: S102
-    made: Callable[[Any], dict[str, Any]] = namespace["write"]
-    _MODEL_WRITERS[cls] = made
-    return made
-
-
-def claim_json(claim: Claim) -> dict[str, Any]:
-    """``claim.model_dump(mode="json", exclude_defaults=True)``, written faster (see above)."""
-    try:
-        written: dict[str, Any] = (_MODEL_WRITERS.get(Claim) or _model_writer(Claim))(claim)
-        return written
-    except (_Other, KeyError):  # KeyError: a field missing from a model's __dict__
-        return claim.model_dump(mode="json", exclude_defaults=True)
-
-
-_CODEC_NAMESPACE["claim_json"] = claim_json
 _write_decision: Final = _WRITERS[ClaimDecision]
