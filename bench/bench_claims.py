@@ -36,7 +36,8 @@ an allocation-heavy one.  The table shows the median time per claim of each
 contender and the median (and geometric mean) of each ratio over all runs.  Every claim's engine decision is then compared (not timed) with the
 hand-written one: status, deciding term, missing facts, every term window
 (start, ends, extension, roll-forward, inside), exclusions, remedy (option,
-options, rule, window end), every cost entry (line, payer, basis, amount, rule,
+options, rule, window end), loaners (rule, due instant, state, overdue, missing
+facts), every cost entry (line, payer, basis, amount, rule,
 note), warnings, and every reason's rule id, clause and text.  Decisions from
 dicts are compared with those from objects.
 
@@ -93,6 +94,7 @@ def engine_view(d: ClaimDecision) -> tuple[Any, ...]:
             remedy.option, remedy.options, remedy.rule, remedy.clause, remedy.replacement,
             remedy.compensation, remedy.window_end, remedy.service_may_be_refused,
         ),
+        tuple((x.rule, x.provides, x.calendar, x.due, x.state, x.overdue, x.missing) for x in d.loaners),
         tuple(
             (
                 c.line, c.payer, c.basis,
@@ -124,13 +126,14 @@ def hand_view(h: HandDecision) -> tuple[Any, ...]:
             remedy.option, remedy.options, remedy.rule, remedy.clause, remedy.replacement,
             remedy.compensation, remedy.window_end, remedy.service_may_be_refused,
         ),
+        tuple((x.rule, x.provides, x.calendar, x.due, x.state, x.overdue, x.missing) for x in h.loaners),
         tuple((c.line, c.payer, c.basis, c.amount, c.currency, c.rule, c.clause, c.note) for c in h.costs),
         h.warnings,
         h.reasons,
     )
 
 
-_PARTS = ("status", "term", "missing", "terms", "exclusions", "remedy", "costs", "warnings", "reasons")
+_PARTS = ("status", "term", "missing", "terms", "exclusions", "remedy", "loaners", "costs", "warnings", "reasons")
 
 
 def _explain_difference(number: int, a: tuple[Any, ...], b: tuple[Any, ...], what: str) -> None:

@@ -24,10 +24,15 @@ all the date and cost arithmetic the engine does for this policy.
 
 Shortcuts a developer would take because they know this one policy (and that
 the engine takes by compiling the policy): selectors are a dict lookup by
-category; the two terms of a product share one window computation; the loaner
-rule ``backup-unit`` never applies (its ``terms:`` gate lists the on-site
-``cost_cover`` terms, and remedy gates only consider the *covering* warranty
-terms -- see docs/performance.md), so it is not written.
+category; the two terms of a product share one window computation.
+
+The loaner rule ``backup-unit`` (五.7: a backup unit when a hardware fault is not
+fixed within 24 hours "within the service period") is owed on a covered claim
+while the product's free on-site ``cost_cover`` term runs on the failure date
+(its ``terms:`` gate, docs/policy-language.md) and ``hardware_fault`` is true;
+its ``due`` instant is ``reported_at`` + 24 business hours on the station's
+7 x 8 calendar (09:00-17:00 every day, holidays included), written here as
+that calendar's arithmetic for this one case.
 
 Holiday data: the statutory rest days of mainland China (public holidays, and
 weekends that are not make-up working days) are loaded once into a set of day
@@ -39,14 +44,15 @@ code needs a holiday table.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from warrantykit.engine.calendar import BusinessCalendar
 from warrantykit.facts import Claim
 
-__all__ = ["HandCost", "HandDecision", "HandRemedy", "HandWindow", "decide_by_hand"]
+__all__ = ["HandCost", "HandDecision", "HandLoaner", "HandRemedy", "HandWindow", "decide_by_hand"]
 
 Reason = tuple[str, str, str]  # (rule id, clause, text)
 Truth = bool | tuple[str, ...]  # True, False, or the missing fact paths (unknown)
@@ -91,6 +97,17 @@ class HandCost:
 
 
 @dataclass(frozen=True, slots=True)
+class HandLoaner:
+    rule: str
+    provides: str
+    calendar: str
+    due: datetime | None
+    state: str
+    overdue: bool | None
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class HandDecision:
     status: str
     term: str | None
@@ -98,6 +115,7 @@ class HandDecision:
     terms: tuple[HandWindow, ...]
     exclusions: tuple[str, ...]
     remedy: HandRemedy | None
+    loaners: tuple[HandLoaner, ...]
     costs: tuple[HandCost, ...]
     warnings: tuple[str, ...]
     reasons: tuple[Reason, ...]
@@ -518,6 +536,7 @@ def decide_by_hand(claim: Claim, as_of: date) -> HandDecision:
 
     # ---- remedy and costs
     remedy: HandRemedy | None = None
+    loaners: tuple[HandLoaner, ...] = ()
     costs: tuple[HandCost, ...] = ()
     choice = claim.customer_choice
     if status == "covered":
@@ -526,6 +545,8 @@ def decide_by_hand(claim: Claim, as_of: date) -> HandDecision:
         if remedy is None:
             status = "undetermined"
         else:
+            if on_site is not None:  # 五.7 "within the service period": the on-site term runs
+                loaners = _backup_unit(claim, as_of, reasons)
             costs = _costs(_COVERED[on_site], _DEFAULT["covered"], "covered", claim, reasons)
     elif status == "excluded":
         remedy = HandRemedy(
@@ -564,6 +585,7 @@ def decide_by_hand(claim: Claim, as_of: date) -> HandDecision:
         terms=tuple(windows),
         exclusions=("data-backup-recovery",) if excluded else (),
         remedy=remedy,
+        loaners=loaners,
         costs=costs,
         warnings=tuple(warnings),
         reasons=tuple(reasons),
@@ -789,3 +811,63 @@ def _won(
         )
     )
     return HandRemedy(option, options, rule, clause, replacement, compensation, window_end), ()
+
+
+# ---------------------------------------------------------------- backup unit (五.7, 五.8)
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+_OPENS, _CLOSES = time(9), time(17)
+_HARDWARE = ("claim.attributes.hardware_fault",)
+_BACKUP_CALENDAR = "cn-7x8-holidays-included"
+
+
+def _backup_due(reported: datetime) -> datetime:
+    """``reported`` + 24 business hours, open 09:00-17:00 every day (three full days).
+
+    Counting starts at the first open moment: from an instant strictly inside
+    opening hours the deadline is the same clock time three days later; from
+    opening time (or before it) it is the closing time two days later (a deadline
+    ending exactly at closing is the closing time); from closing time or later it
+    is the closing time three days later."""
+    local = reported.astimezone(_SHANGHAI)
+    day, clock = local.date(), local.timetz().replace(tzinfo=None)
+    if clock <= _OPENS:
+        return datetime.combine(day + timedelta(days=2), _CLOSES, tzinfo=_SHANGHAI)
+    if clock >= _CLOSES:
+        return datetime.combine(day + timedelta(days=3), _CLOSES, tzinfo=_SHANGHAI)
+    return datetime.combine(day + timedelta(days=3), clock, tzinfo=_SHANGHAI)
+
+
+def _backup_unit(claim: Claim, as_of: date, reasons: list[Reason]) -> tuple[HandLoaner, ...]:
+    """The ``backup-unit`` loaner when ``hardware_fault`` is true (or unknown)."""
+    hardware = claim.attributes.get("hardware_fault")
+    if hardware is None:
+        return (HandLoaner("backup-unit", "backup_unit", _BACKUP_CALENDAR, None, "undetermined", None, _HARDWARE),)
+    if hardware is not True:
+        return ()
+    reported = claim.reported_at
+    if reported is None:
+        reasons.append(("backup-unit", "五.7", "backup unit after 24 hours unresolved: report time unknown"))
+        return (
+            HandLoaner(
+                "backup-unit", "backup_unit", _BACKUP_CALENDAR, None, "undetermined", None, ("claim.reported_at",)
+            ),
+        )
+    due = _backup_due(reported)
+    end_of_as_of = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=_SHANGHAI)
+    resolved = claim.resolved_at
+    if resolved is not None and resolved <= end_of_as_of:
+        owed = resolved > due
+        state = "owed" if owed else "not_owed"
+    else:  # unresolved, or resolved after as_of (not known yet)
+        owed = end_of_as_of > due
+        state = "owed" if owed else "pending"
+    reasons.append(
+        (
+            "backup-unit",
+            "五.7",
+            f"backup unit due if unresolved by {due.isoformat()} "
+            f"(reported {reported.isoformat()} + 24 hours on {_BACKUP_CALENDAR}): {state}",
+        )
+    )
+    return (HandLoaner("backup-unit", "backup_unit", _BACKUP_CALENDAR, due, state, owed, ()),)
