@@ -785,6 +785,33 @@ class BusinessCalendar:
         o2, x2 = self._advance(tbl, o, x, 0, closing=False)
         return self._output(local, o, x, o2, x2)
 
+    def _locate(self, tbl: _Table, i: int, v: int) -> tuple[int, int]:
+        """(day number, minute of that day) of business position ``v`` of table ``tbl``,
+        where ``tbl.bcum[i] <= v`` is its last indexed break: days between breaks are
+        normal weeks, skipped arithmetically."""
+        psegs = self._psegs
+        start = tbl.bcum[i] + tbl.bw[i]
+        if v <= start:
+            day = tbl.bpts[i]
+            rem = v - tbl.bcum[i]
+            segs = psegs[tbl.bprof[i]]
+        else:
+            rem = v - start
+            per = self._bper
+            base = tbl.bpts[i] + 1
+            row = self._bpre[(base + 6) % 7]
+            q = (rem - 1) // per
+            rem -= q * per
+            j = bisect_left(row, rem) - 1
+            day = base + 7 * q + j
+            rem -= row[j]
+            segs = psegs[_NORMAL_PROFILE + (day + 6) % 7]
+        for s, e in segs:
+            if rem <= e - s:
+                return day, s + rem
+            rem -= e - s
+        raise AssertionError("business-time index out of step with day profiles")  # pragma: no cover
+
     def add(self, instant: datetime, duration: timedelta) -> datetime:
         """``instant`` plus ``duration`` of business time.
 
@@ -830,30 +857,7 @@ class BusinessCalendar:
         i = bisect_left(cum, v) - 1
         if i >= len(cum) - 1:
             return self._output(local, o, x, *self._advance(tbl, o, x, r, closing=True))
-        psegs = self._psegs
-        start = cum[i] + tbl.bw[i]
-        if v <= start:
-            day = tbl.bpts[i]
-            rem = v - cum[i]
-            segs = psegs[tbl.bprof[i]]
-        else:
-            rem = v - start
-            per = self._bper
-            base = tbl.bpts[i] + 1
-            row = self._bpre[(base + 6) % 7]
-            q = (rem - 1) // per
-            rem -= q * per
-            j = bisect_left(row, rem) - 1
-            day = base + 7 * q + j
-            rem -= row[j]
-            segs = psegs[_NORMAL_PROFILE + (day + 6) % 7]
-        for s, e in segs:
-            if rem <= e - s:
-                x2 = s + rem
-                break
-            rem -= e - s
-        else:  # pragma: no cover - the index and the profiles agree
-            raise AssertionError("business-time index out of step with day profiles")
+        day, x2 = self._locate(tbl, i, v)
         out = tbl.days.get(day)
         if out is None:
             out = self._entry(tbl, day)
@@ -1451,30 +1455,7 @@ class Ruler:
             gap = w - cum[-1] if i >= 0 else -w
             grown = cal._extend(tbl, forward=i >= 0, amount=gap * 7 // cal._bper + 7)
             state = self._retable(grown)
-        psegs = cal._psegs
-        start = cum[i] + tbl.bw[i]
-        if w <= start:
-            day = tbl.bpts[i]
-            rem = w - cum[i]
-            segs = psegs[tbl.bprof[i]]
-        else:
-            rem = w - start
-            per = cal._bper
-            base = tbl.bpts[i] + 1
-            row = cal._bpre[(base + 6) % 7]
-            q = (rem - 1) // per
-            rem -= q * per
-            j = bisect_left(row, rem) - 1
-            day = base + 7 * q + j
-            rem -= row[j]
-            segs = psegs[_NORMAL_PROFILE + (day + 6) % 7]
-        for s, e in segs:
-            if rem <= e - s:
-                x2 = s + rem
-                break
-            rem -= e - s
-        else:  # pragma: no cover - the index and the profiles agree
-            raise AssertionError("business-time index out of step with day profiles")
+        day, x2 = cal._locate(tbl, i, w)
         ref = self._ref
         assert ref is not None
         out = tbl.days.get(day)
