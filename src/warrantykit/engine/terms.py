@@ -863,6 +863,14 @@ class TermPlan:
         warnings: list[str] = []
         return roll_day(self.policy, self.roll, day, warnings), warnings[0] if warnings else None
 
+    def _start_unknown(self, applies: Truth, anchor: str | tuple[str, date]) -> TermEval:
+        """The evaluation of a fast-path term whose anchor date is missing."""
+        unknown = self.anchor_unknown
+        return tuple.__new__(TermEval, (
+            self, applies, None, None, 0, None, False, None, False, False,
+            unknown, False, (), unknown.missing, anchor, True,
+        ))  # fmt: skip
+
     def _evaluate_duration(self, facts: ClaimFacts, applies: Truth) -> TermEval:
         """The common case: a plain event anchor and a duration (extension and roll allowed)."""
         window = facts.windows.get(self.window_id)
@@ -870,11 +878,7 @@ class TermPlan:
             window = facts.windows[self.window_id] = self._duration_window(facts)
         start, original_end, extension, end, rolled_from, anchor, in_effect = window
         if start is None:
-            unknown = self.anchor_unknown
-            return tuple.__new__(TermEval, (
-                self, applies, None, None, 0, None, False, None, False, False,
-                unknown, False, (), unknown.missing, anchor, True,
-            ))  # fmt: skip
+            return self._start_unknown(applies, anchor)
         fd = facts.failure_date
         if fd is None:
             unknown = facts.failure_unknown
@@ -947,11 +951,7 @@ class TermPlan:
             window = facts.windows[self.window_id] = (start, anchor, in_effect, extension)
         start, anchor, in_effect, extension = window
         if start is None:
-            unknown = self.anchor_unknown
-            return tuple.__new__(TermEval, (
-                self, applies, None, None, 0, None, False, None, False, False,
-                unknown, False, (), unknown.missing, anchor, True,
-            ))  # fmt: skip
+            return self._start_unknown(applies, anchor)
         fd = facts.failure_date
         if fd is None:
             unknown = facts.failure_unknown
